@@ -1,0 +1,229 @@
+"""The workbook contract: which sheets and columns a BOM workbook holds, and what each means.
+
+This module is the single description of the input format. The reader uses it to find and
+type columns, the template writer uses it to lay out headers, dropdowns and instructions, and
+the README's table is generated from the same data, so the three cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """How a column's cells are read."""
+
+    ID = "id"  # text key, kept exactly as typed ("00123" stays "00123")
+    TEXT = "text"
+    DATE = "date"
+    MONEY = "money"  # exact decimal, US dollars, >= 0
+    MASS = "mass"  # exact decimal, kilograms, >= 0
+    PERCENT = "percent"  # 0-100, or an Excel percent-formatted cell
+    BOOL = "bool"
+    COUNTRY = "country"  # ISO 3166-1 alpha-2 after normalisation
+    MINERAL = "mineral"
+    COMPONENT_TYPE = "component_type"
+    LIST = "list"  # ";"-separated names
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of a sheet.
+
+    ``required`` means the header must be present. ``nonblank`` means a row without a value here
+    cannot be used at all (it is reported and left out). ``default`` is what an empty cell means
+    when emptiness has a plain meaning (``recycled`` empty is false). Any other empty cell is read
+    as unknown, and the rules engine reports it as a data gap only where it can change a verdict.
+    """
+
+    name: str
+    kind: Kind
+    required: bool
+    description: str
+    example: str = ""
+    nonblank: bool = False
+    default: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()  # columns that together must be unique
+    required: bool = True
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+# Battery component types of 26 CFR 1.30D-2(b)(8), in the order the regulation lists them.
+COMPONENT_TYPES: tuple[str, ...] = (
+    "cathode electrode",
+    "anode electrode",
+    "solid metal electrode",
+    "separator",
+    "liquid electrolyte",
+    "solid state electrolyte",
+    "battery cell",
+    "battery module",
+)
+
+# Applicable critical minerals of IRC 45X(c)(6) (the list 30D refers to), lower case.
+MINERALS: tuple[str, ...] = (
+    "aluminum", "antimony", "arsenic", "barite", "beryllium", "bismuth", "cerium", "cesium",
+    "chromium", "cobalt", "dysprosium", "erbium", "europium", "fluorspar", "gadolinium",
+    "gallium", "germanium", "graphite", "hafnium", "holmium", "indium", "iridium", "lanthanum",
+    "lithium", "lutetium", "magnesium", "manganese", "neodymium", "nickel", "niobium",
+    "palladium", "platinum", "praseodymium", "rhodium", "rubidium", "ruthenium", "samarium",
+    "scandium", "tantalum", "tellurium", "terbium", "thulium", "tin", "titanium", "tungsten",
+    "vanadium", "ytterbium", "yttrium", "zinc", "zirconium",
+)
+
+# Spelling variants a person types for the same mineral.
+MINERAL_ALIASES: dict[str, str] = {
+    "aluminium": "aluminum",
+    "caesium": "cesium",
+    "natural graphite": "graphite",
+    "synthetic graphite": "graphite",
+    "fluorite": "fluorspar",
+    "wolfram": "tungsten",
+}
+
+COMPONENT_TYPE_ALIASES: dict[str, str] = {
+    "cathode": "cathode electrode",
+    "anode": "anode electrode",
+    "cell": "battery cell",
+    "module": "battery module",
+    "electrolyte": "liquid electrolyte",
+    "solid-state electrolyte": "solid state electrolyte",
+    "solid electrolyte": "solid state electrolyte",
+}
+
+BATTERIES = Sheet(
+    name="batteries",
+    description="One row per battery (or vehicle) to audit.",
+    key=("battery_id",),
+    columns=(
+        Column("battery_id", Kind.ID, True, "Your identifier for the battery; unique.", "BAT-001",
+               nonblank=True),
+        Column("placed_in_service", Kind.DATE, True,
+               "Date the vehicle was placed in service (selects the 30D thresholds).",
+               "2024-06-30"),
+        Column("acquired_on", Kind.DATE, False,
+               "Date the vehicle was acquired (binding contract and payment); defaults to "
+               "placed_in_service.", "2024-06-15"),
+        Column("description", Kind.TEXT, False, "Free text: model, plant, pack.", "Model X pack"),
+    ),
+)
+
+COMPONENTS = Sheet(
+    name="components",
+    description="One row per battery component, with where it was manufactured or assembled.",
+    key=("battery_id", "component_id"),
+    columns=(
+        Column("battery_id", Kind.ID, True, "The battery this component belongs to.", "BAT-001",
+               nonblank=True),
+        Column("component_id", Kind.ID, True, "Unique per battery.", "C-01", nonblank=True),
+        Column("component_type", Kind.COMPONENT_TYPE, True,
+               "One of: " + ", ".join(COMPONENT_TYPES) + ".", "battery cell"),
+        Column("country", Kind.COUNTRY, True,
+               "Where the component was manufactured or assembled (ISO code or English name).",
+               "US"),
+        Column("manufacturer", Kind.ID, False,
+               "entity_id of the manufacturer or assembler (see the entities sheet).", "E-CELLCO"),
+        Column("incremental_value_usd", Kind.MONEY, True,
+               "The component's value minus the value of the components it incorporates, USD.",
+               "2400.00"),
+    ),
+)
+
+MINERAL_LINES = Sheet(
+    name="minerals",
+    description="One row per procurement chain of an applicable critical mineral in a battery.",
+    key=("battery_id", "line_id"),
+    columns=(
+        Column("battery_id", Kind.ID, True, "The battery this mineral is in.", "BAT-001",
+               nonblank=True),
+        Column("line_id", Kind.ID, True, "Unique per battery.", "M-01", nonblank=True),
+        Column("mineral", Kind.MINERAL, True, "Applicable critical mineral (IRC 45X(c)(6)).",
+               "lithium"),
+        Column("value_usd", Kind.MONEY, True, "Value of the mineral in this chain, USD.",
+               "812.50"),
+        Column("mass_kg", Kind.MASS, False, "Mass of the mineral, kg.", "9.4"),
+        Column("extraction_country", Kind.COUNTRY, True, "Where it was extracted.", "AU"),
+        Column("extraction_entity", Kind.ID, False, "entity_id of the extractor.", "E-MINECO"),
+        Column("processing_country", Kind.COUNTRY, True, "Where it was processed.", "US"),
+        Column("processing_entity", Kind.ID, False, "entity_id of the processor.", "E-REFCO"),
+        Column("recycled", Kind.BOOL, False, "true when the mineral was recycled.", "false",
+               default="false"),
+        Column("recycling_country", Kind.COUNTRY, False,
+               "Where it was recycled (required when recycled is true).", ""),
+        Column("recycling_entity", Kind.ID, False, "entity_id of the recycler.", ""),
+        Column("impracticable_to_trace", Kind.BOOL, False,
+               "true for impracticable-to-trace battery materials (26 CFR 1.30D-6(b)(2)).",
+               "false", default="false"),
+    ),
+)
+
+ENTITIES = Sheet(
+    name="entities",
+    description="One row per supplier entity named in the components and minerals sheets.",
+    key=("entity_id",),
+    required=False,
+    columns=(
+        Column("entity_id", Kind.ID, True, "Unique identifier, referenced from other sheets.",
+               "E-REFCO", nonblank=True),
+        Column("name", Kind.TEXT, True, "Legal name.", "Refining Co. LLC"),
+        Column("incorporated_in", Kind.COUNTRY, True, "Country of incorporation.", "US"),
+        Column("headquartered_in", Kind.COUNTRY, True,
+               "Country of headquarters / principal place of business.", "US"),
+        Column("covered_government_voting_pct", Kind.PERCENT, True,
+               "Share of voting rights held, directly or indirectly, by covered-nation "
+               "governments (0-100).", "0"),
+        Column("covered_government_board_pct", Kind.PERCENT, True,
+               "Share of board seats held by covered-nation governments (0-100).", "0"),
+        Column("covered_government_equity_pct", Kind.PERCENT, True,
+               "Share of equity held by covered-nation governments (0-100).", "0"),
+        Column("effective_control", Kind.BOOL, True,
+               "true when a licence or contract gives a covered-nation government or its entity "
+               "effective control.", "false"),
+        Column("restricted_lists", Kind.LIST, False,
+               "';'-separated names of restricted lists the entity is on (e.g. SDN); empty when "
+               "none.", "", default=""),
+    ),
+)
+
+SHEETS: tuple[Sheet, ...] = (BATTERIES, COMPONENTS, MINERAL_LINES, ENTITIES)
+SHEETS_BY_NAME: dict[str, Sheet] = {s.name: s for s in SHEETS}
+
+_SPACES = re.compile(r"[\s_\u00a0\u2007\u202f]+")
+
+
+def normalise_header(text: str) -> str:
+    """Fold a sheet or header name: case-insensitive, spaces and underscores alike, trimmed."""
+    return _SPACES.sub(" ", str(text)).strip().casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderIndex:
+    """Lookup of normalised header text -> canonical column name for one sheet."""
+
+    sheet: Sheet
+    names: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def for_sheet(cls, sheet: Sheet) -> HeaderIndex:
+        return cls(sheet, {normalise_header(c.name): c.name for c in sheet.columns})
+
+    def canonical(self, header: str) -> str | None:
+        return self.names.get(normalise_header(header))

@@ -1,0 +1,142 @@
+"""Run rulesets over a BOM and assemble the report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+
+from compliance.engine.context import BatteryContext, battery_contexts, money
+from compliance.engine.in_force import evaluate_in_force
+from compliance.engine.prohibited import evaluate_prohibited
+from compliance.engine.share import evaluate_share
+from compliance.findings import Severity
+from compliance.reader.bom import Bom
+from compliance.report.model import (
+    AuditReport,
+    BatteryReport,
+    InputRef,
+    RequirementResult,
+    RulesetRef,
+    SheetSummary,
+    Status,
+    Summary,
+    Tool,
+    Verdict,
+)
+from compliance.rules.loader import LoadedRuleset
+from compliance.rules.model import ContentShare, Effect, InForce, ProhibitedEntity, Ruleset
+from compliance.version import __version__
+
+_EVALUATORS = {
+    InForce: evaluate_in_force,
+    ContentShare: evaluate_share,
+    ProhibitedEntity: evaluate_prohibited,
+}
+
+_ORDER = {Status.FAIL: 3, Status.INSUFFICIENT_DATA: 2, Status.PASS: 1, Status.NOT_APPLICABLE: 0}
+
+
+def run_audit(bom: Bom, rulesets: Sequence[LoadedRuleset], as_of: dt.date | None) -> AuditReport:
+    per_battery: dict[str, list[Verdict]] = {}
+    rows: dict[str, tuple[int | None, str | None]] = {}
+    for loaded in rulesets:
+        rs = loaded.ruleset
+        contexts = battery_contexts(bom, rs, as_of)
+        by_requirement = [
+            _EVALUATORS[type(req)](req, rs, bom, contexts) for req in rs.requirements]
+        for ctx in contexts:
+            results = [r[ctx.battery_id] for r in by_requirement]
+            per_battery.setdefault(ctx.battery_id, []).append(_verdict(rs, ctx, results))
+            rows.setdefault(ctx.battery_id, (ctx.row, ctx.description))
+    batteries = [
+        BatteryReport(battery_id=bid, row=rows[bid][0], description=rows[bid][1],
+                      status=max((v.status for v in verdicts), key=_ORDER.__getitem__),
+                      verdicts=verdicts)
+        for bid, verdicts in per_battery.items()
+    ]
+    summary = _summary(batteries, bom)
+    overall = _overall(batteries, bom)
+    source = bom.source
+    return AuditReport(
+        tool=Tool(version=__version__),
+        input=InputRef(name=source.name if source else "<in-memory BOM>",
+                       sha256=source.sha256 if source else None,
+                       size_bytes=source.size if source else None),
+        rulesets=[RulesetRef(id=r.id, version=r.version, sha256=r.sha256,
+                             title=r.ruleset.title, last_reviewed=r.ruleset.last_reviewed)
+                  for r in rulesets],
+        as_of=as_of, status=overall, summary=summary, batteries=batteries,
+        findings=bom.findings, sheets=sheet_summaries(bom))
+
+
+def _verdict(rs: Ruleset, ctx: BatteryContext, results: list[RequirementResult]) -> Verdict:
+    statuses = [r.status for r in results]
+    gating = [r for r in results if r.effect != Effect.CREDIT.value]
+    credits = [r for r in results if r.effect == Effect.CREDIT.value]
+    if Status.FAIL in statuses:
+        status = Status.FAIL
+    elif Status.INSUFFICIENT_DATA in statuses:
+        status = Status.INSUFFICIENT_DATA
+    elif all(r.status is Status.NOT_APPLICABLE for r in (credits or results)):
+        # No amount-bearing requirement applies: the battery is outside the ruleset's dates.
+        status = Status.NOT_APPLICABLE
+    else:
+        status = Status.PASS
+
+    credit: Decimal | None
+    if any(r.status is Status.FAIL for r in gating):
+        credit = Decimal(0)
+    elif status is Status.NOT_APPLICABLE or any(
+            r.status is Status.INSUFFICIENT_DATA for r in results):
+        credit = None
+    elif credits:
+        credit = sum((r.credit_usd or Decimal(0) for r in credits), Decimal(0))
+    else:
+        credit = None
+
+    gaps = [g for r in results for g in r.gaps]
+    failing = [r for r in results if r.status is Status.FAIL]
+    lacking = [r for r in results if r.status is Status.INSUFFICIENT_DATA]
+    if status is Status.PASS:
+        summary = "meets every requirement" + (f"; credit {money(credit)}" if credit else "")
+    elif status is Status.FAIL:
+        parts = ", ".join(r.id for r in failing)
+        summary = f"fails {parts}" + (f"; credit {money(credit)}" if credit is not None else "")
+    elif status is Status.INSUFFICIENT_DATA:
+        summary = (f"cannot decide {', '.join(r.id for r in lacking)}: {len(gaps)} data "
+                   f"gap{'s' if len(gaps) != 1 else ''}")
+    else:
+        summary = "no requirement of this ruleset applies on the battery's dates"
+    return Verdict(
+        ruleset=rs.id, status=status, credit_usd=credit, dates=dict(ctx.dates),
+        date_source=ctx.date_source, requirements=results, gaps=gaps,
+        provisional=any(r.provisional for r in results), summary=summary)
+
+
+def _summary(batteries: list[BatteryReport], bom: Bom) -> Summary:
+    count = {s: 0 for s in Status}
+    for b in batteries:
+        count[b.status] += 1
+    return Summary(
+        batteries=len(batteries), passed=count[Status.PASS], failed=count[Status.FAIL],
+        insufficient_data=count[Status.INSUFFICIENT_DATA],
+        not_applicable=count[Status.NOT_APPLICABLE],
+        errors=sum(1 for f in bom.findings if f.severity is Severity.ERROR),
+        warnings=sum(1 for f in bom.findings if f.severity is Severity.WARNING))
+
+
+def _overall(batteries: list[BatteryReport], bom: Bom) -> Status:
+    if not batteries:
+        return Status.INSUFFICIENT_DATA
+    worst = max((b.status for b in batteries), key=_ORDER.__getitem__)
+    if worst is Status.PASS and bom.has_errors:
+        # Every battery passes, but some input rows could not be read or attributed.
+        return Status.INSUFFICIENT_DATA
+    return worst
+
+
+def sheet_summaries(bom: Bom) -> list[SheetSummary]:
+    return [SheetSummary(sheet=s.sheet, found_as=s.found_as, header_row=s.header_row,
+                         data_rows=s.data_rows, used_rows=s.used_rows,
+                         excluded_rows=s.excluded_rows) for s in bom.stats]

@@ -1,0 +1,92 @@
+"""Per-battery facts every requirement needs: its dates and the rows left out of it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+
+from compliance.reader.bom import Bom
+from compliance.report.model import DataGap
+from compliance.rules.model import Ruleset
+
+CENT = Decimal("0.01")
+PCT_PLACES = Decimal("0.0001")
+
+
+@dataclass(slots=True)
+class BatteryContext:
+    battery_id: str
+    row: int | None
+    description: str | None
+    dates: dict[str, dt.date | None]
+    date_source: str
+    excluded: dict[str, list[int]] = field(default_factory=dict)  # sheet -> Excel rows
+
+
+def battery_contexts(bom: Bom, ruleset: Ruleset, as_of: dt.date | None) -> list[BatteryContext]:
+    """One context per battery, in workbook order, including batteries whose row was unusable."""
+    excluded: dict[str, dict[str, list[int]]] = {}
+    for sheet, row, battery in bom.excluded.select("sheet", "row", "battery_id").iter_rows():
+        if battery is not None:
+            excluded.setdefault(battery, {}).setdefault(sheet, []).append(row)
+    out: list[BatteryContext] = []
+    columns = {name: basis.column for name, basis in ruleset.date_bases.items()}
+    for record in bom.batteries.iter_rows(named=True):
+        dates: dict[str, dt.date | None] = {}
+        for name, basis in ruleset.date_bases.items():
+            if as_of is not None:
+                dates[name] = as_of
+                continue
+            value = record.get(columns[name])
+            if value is None and basis.fallback:
+                value = record.get(ruleset.date_bases[basis.fallback].column)
+            dates[name] = value
+        out.append(BatteryContext(
+            record["battery_id"], record["_row"], record.get("description"), dates,
+            "as_of" if as_of is not None else "workbook",
+            excluded.get(record["battery_id"], {})))
+    known = {c.battery_id for c in out}
+    for battery, sheets in excluded.items():
+        if battery not in known:
+            out.append(BatteryContext(
+                battery, None, None, dict.fromkeys(ruleset.date_bases, as_of),
+                "as_of" if as_of is not None else "workbook", sheets))
+    return out
+
+
+def excluded_gaps(ctx: BatteryContext, sheet: str, bom: Bom) -> list[DataGap]:
+    return [DataGap(sheet=bom.display_sheet(sheet), row=row, column=None, cell=None,
+                    item_id=None,
+                    message=f"row {row} of {bom.display_sheet(sheet)} could not be used (see "
+                            "the findings for that row), so this result cannot count it")
+            for row in ctx.excluded.get(sheet, [])]
+
+
+def pct_down(x: Decimal) -> Decimal:
+    """A percentage for display, cut (never rounded up) to 4 places: 59.99999 shows 59.9999."""
+    return x.quantize(PCT_PLACES, rounding=ROUND_DOWN)
+
+
+def pct_up(x: Decimal) -> Decimal:
+    return x.quantize(PCT_PLACES, rounding=ROUND_CEILING)
+
+
+def pct_near(x: Decimal) -> Decimal:
+    return x.quantize(PCT_PLACES, rounding=ROUND_HALF_EVEN)
+
+
+def cents_up(x: Decimal) -> Decimal:
+    return x.quantize(CENT, rounding=ROUND_CEILING)
+
+
+def money(x: Decimal | None) -> str:
+    if x is None:
+        return "unknown"
+    return f"${x.quantize(CENT, rounding=ROUND_HALF_EVEN):,}"
+
+
+def num(x: Decimal) -> str:
+    """A decimal without trailing zeros: 60.0000 -> 60, 7.5000 -> 7.5."""
+    text = format(x.normalize(), "f")
+    return text

@@ -1,0 +1,47 @@
+"""Rule kind ``in_force``: the regime must still apply on the battery's date."""
+
+from __future__ import annotations
+
+from compliance.engine.context import BatteryContext
+from compliance.engine.params import ParamLookup
+from compliance.reader.bom import Bom
+from compliance.report.model import Citation, DataGap, RequirementResult, Status
+from compliance.rules.model import InForce, Ruleset
+
+
+def evaluate_in_force(
+    req: InForce, rs: Ruleset, bom: Bom, batteries: list[BatteryContext]
+) -> dict[str, RequirementResult]:
+    results: dict[str, RequirementResult] = {}
+    basis = rs.date_bases[req.date_basis]
+    for ctx in batteries:
+        day = ctx.dates.get(req.date_basis)
+        lookup = ParamLookup(rs, day)
+        value = lookup.get(req.parameter)
+        gaps: list[DataGap] = []
+        if day is None:
+            status = Status.INSUFFICIENT_DATA
+            explanation = f"no valid date the battery was {basis.label}"
+            letter = bom.letter("batteries", basis.column)
+            gaps.append(DataGap(sheet=bom.display_sheet("batteries"), row=ctx.row,
+                                column=basis.column,
+                                cell=f"{letter}{ctx.row}" if letter and ctx.row else None,
+                                item_id=ctx.battery_id,
+                                message=f"{basis.column} is empty or invalid"
+                                + (f" (and so is {rs.date_bases[basis.fallback].column})"
+                                   if basis.fallback else "")))
+        elif value is True:
+            status = Status.PASS
+            explanation = f"{basis.label} on {day}, while the credit is available"
+        elif value is False:
+            status = Status.FAIL
+            explanation = req.fails_says.format(date=day)
+        else:
+            status = Status.NOT_APPLICABLE
+            explanation = f"{basis.label} on {day}, before this ruleset's coverage begins"
+        results[ctx.battery_id] = RequirementResult(
+            id=req.id, title=req.title, kind=req.kind, effect=req.effect.value, status=status,
+            date_basis=req.date_basis, date=day, explanation=explanation, gaps=gaps,
+            parameters=lookup.uses(), provisional=lookup.provisional,
+            citation=[Citation(title=c.title, href=c.href) for c in req.citation])
+    return results

@@ -1,0 +1,49 @@
+"""Looking up ruleset values on a day, and remembering which were used and on whose authority."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from compliance.report.model import Citation, ParameterUse
+from compliance.rules.model import Ruleset, Status, Unit
+
+
+class ParamLookup:
+    """Values of one ruleset's parameters on one day, recording each one read."""
+
+    def __init__(self, ruleset: Ruleset, day: dt.date | None):
+        self.ruleset = ruleset
+        self.day = day
+        self.used: dict[str, ParameterUse] = {}
+
+    def get(self, name: str) -> Any:
+        """The value in force (Decimal for numbers), or None when none is or the day is unknown."""
+        param = self.ruleset.parameter(name)
+        found = param.at(self.day) if self.day else None
+        if found is None:
+            self.used[name] = ParameterUse(name=name, value=None, in_force_from=None,
+                                           status=None)
+            return None
+        start, item = found
+        value = item.value
+        if param.unit in (Unit.PERCENT, Unit.USD):
+            value = Decimal(str(value))
+        shown: Any = str(value) if isinstance(value, Decimal) else value
+        self.used[name] = ParameterUse(
+            name=name, value=shown, in_force_from=start, status=item.status.value,
+            source=[Citation(title=c.title, href=c.href) for c in item.source])
+        return value
+
+    def start(self, name: str) -> dt.date | None:
+        """The start date of the value in force (a cheap key for grouping batteries)."""
+        found = self.ruleset.parameter(name).at(self.day) if self.day else None
+        return found[0] if found else None
+
+    @property
+    def provisional(self) -> bool:
+        return any(u.status == Status.UNCONFIRMED.value for u in self.used.values())
+
+    def uses(self) -> list[ParameterUse]:
+        return list(self.used.values())

@@ -1,0 +1,236 @@
+"""Rule kind ``content_share``: the share of value carried by qualifying rows vs a threshold.
+
+Lines are classified in one vectorised pass per group of batteries that share the same country
+lists (lists change on dated boundaries, e.g. Japan joins the FTA list on 2023-03-28). Totals are
+exact decimals; the comparison is ``qualifying * 100 >= threshold * total`` with no division, so
+59.999999 % never passes a 60 % threshold.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+
+from compliance.engine import predicate as P
+from compliance.engine.context import (
+    BatteryContext,
+    cents_up,
+    excluded_gaps,
+    money,
+    num,
+    pct_down,
+    pct_near,
+    pct_up,
+)
+from compliance.engine.params import ParamLookup
+from compliance.reader.bom import Bom
+from compliance.reader.sheets import ROW
+from compliance.report.model import Citation, DataGap, LineResult, RequirementResult, Status
+from compliance.rules.model import ContentShare, Ruleset, Unit
+
+Q = "__qualifies"
+
+
+def list_params(pred: Any, rs: Ruleset) -> list[str]:
+    names: set[str] = set()
+
+    def walk(p: Any) -> None:
+        if isinstance(p, P.AnyOf):
+            for s in p.any:
+                walk(s)
+        elif isinstance(p, P.AllOf):
+            for s in p.all:
+                walk(s)
+        else:
+            names.update(p.in_ or ())
+
+    walk(pred)
+    return sorted(n for n in names if rs.parameters[n].unit in (Unit.COUNTRIES, Unit.NAMES))
+
+
+def evaluate_share(
+    req: ContentShare, rs: Ruleset, bom: Bom, batteries: list[BatteryContext]
+) -> dict[str, RequirementResult]:
+    lists_used = list_params(req.qualifies, rs)
+    cols = sorted({ROW, "battery_id", req.item_id, req.measure, *P.columns(req.qualifies)})
+    lines = bom.frame(req.sheet).select(cols)
+
+    lookups: dict[str, ParamLookup] = {}
+    groups: dict[tuple[Any, ...], list[str]] = defaultdict(list)
+    for ctx in batteries:
+        day = ctx.dates.get(req.date_basis)
+        lookup = ParamLookup(rs, day)
+        lookups[ctx.battery_id] = lookup
+        groups[tuple(lookup.start(n) for n in lists_used)].append(ctx.battery_id)
+
+    classified: list[pl.DataFrame] = []
+    lists_by_battery: dict[str, dict[str, list[str]]] = {}
+    for ids in groups.values():
+        probe = lookups[ids[0]]
+        lists = {n: list(probe.get(n) or []) for n in lists_used}
+        for bid in ids:
+            for n in lists_used:
+                lookups[bid].get(n)
+            lists_by_battery[bid] = lists
+        part = lines.filter(pl.col("battery_id").is_in(ids))
+        classified.append(part.with_columns(P.to_expr(req.qualifies, lists).alias(Q)))
+    frame = pl.concat(classified) if classified else lines.with_columns(pl.lit(None).alias(Q))
+
+    m = pl.col(req.measure)
+    totals = frame.group_by("battery_id").agg(
+        m.sum().alias("total"),
+        m.filter(pl.col(Q) == True).sum().alias("qualifying"),  # noqa: E712
+        m.filter(pl.col(Q).is_null()).sum().alias("unknown"),
+        m.is_null().sum().alias("missing_measure"),
+        pl.len().alias("lines"),
+    )
+    agg = {r["battery_id"]: r for r in totals.iter_rows(named=True)}
+    non_qualifying = _by_battery(frame.filter(pl.col(Q) == False))  # noqa: E712
+    unknown_rows = _by_battery(frame.filter(pl.col(Q).is_null() | m.is_null()))
+
+    sheet_name = bom.display_sheet(req.sheet)
+    labels = {n: (p.label or n) for n, p in rs.parameters.items()}
+    results: dict[str, RequirementResult] = {}
+    for ctx in batteries:
+        lookup = lookups[ctx.battery_id]
+        day = ctx.dates.get(req.date_basis)
+        threshold: Decimal | None = lookup.get(req.threshold)
+        credit: Decimal | None = lookup.get(req.credit) if req.credit else None
+        row = agg.get(ctx.battery_id)
+        total = _dec(row["total"]) if row else Decimal(0)
+        qualifying = _dec(row["qualifying"]) if row else Decimal(0)
+        unknown = _dec(row["unknown"]) if row else Decimal(0)
+        lists = lists_by_battery.get(ctx.battery_id, {})
+
+        gaps = excluded_gaps(ctx, req.sheet, bom)
+        for rec in unknown_rows.get(ctx.battery_id, []):
+            gaps.extend(_gaps_for(rec, req, lists, labels, bom, sheet_name))
+        if day is None:
+            gaps.append(DataGap(
+                sheet=bom.display_sheet("batteries"), row=ctx.row,
+                column=rs.date_bases[req.date_basis].column, cell=_cell(
+                    bom, "batteries", rs.date_bases[req.date_basis].column, ctx.row),
+                item_id=ctx.battery_id,
+                message=f"the date the battery was {rs.date_bases[req.date_basis].label} is "
+                        "missing or invalid; it selects the threshold"))
+
+        bad_lines = [
+            _line(rec, req, total, lists, labels, sheet_name, bom)
+            for rec in non_qualifying.get(ctx.battery_id, [])
+        ]
+        bad_lines.sort(key=lambda x: (-(x.value_usd or 0), x.row))
+
+        actual = (qualifying * 100 / total) if total else None
+        blocking = bool(ctx.excluded.get(req.sheet)) or bool(row and row["missing_measure"])
+        status, shortfall_pct, shortfall_usd = _verdict(
+            threshold, total, qualifying, unknown, blocking, row is not None and total > 0,
+            day is not None)
+        explanation = _explain(req, rs, status, day, actual, threshold, shortfall_pct,
+                               shortfall_usd, total, qualifying, unknown, row, gaps)
+        results[ctx.battery_id] = RequirementResult(
+            id=req.id, title=req.title, kind=req.kind, effect=req.effect.value, status=status,
+            date_basis=req.date_basis, date=day, comparison="at_least",
+            actual_pct=pct_down(actual) if actual is not None else None,
+            required_pct=threshold, shortfall_pct=shortfall_pct, shortfall_usd=shortfall_usd,
+            total_usd=total if row else None, qualifying_usd=qualifying if row else None,
+            credit_usd=credit if status is Status.PASS else None,
+            explanation=explanation, lines=bad_lines, gaps=gaps,
+            parameters=lookup.uses(), provisional=lookup.provisional,
+            citation=[Citation(title=c.title, href=c.href) for c in req.citation])
+    return results
+
+
+def _verdict(
+    threshold: Decimal | None, total: Decimal, qualifying: Decimal, unknown: Decimal,
+    blocking: bool, has_lines: bool, has_date: bool,
+) -> tuple[Status, Decimal | None, Decimal | None]:
+    """Three-valued verdict. Unknown-qualification value bounds the share from above; a
+    blocking gap (a row left out, a value missing) leaves the total itself unknown."""
+    if not has_date:
+        return Status.INSUFFICIENT_DATA, None, None
+    if threshold is None:
+        return Status.NOT_APPLICABLE, None, None
+    if not has_lines:
+        return Status.INSUFFICIENT_DATA, None, None
+    reaches = qualifying * 100 >= threshold * total
+    shortfall_pct = shortfall_usd = None
+    if not reaches:
+        shortfall_pct = pct_up(threshold - qualifying * 100 / total)
+        shortfall_usd = cents_up(threshold * total / 100 - qualifying)
+    if blocking:
+        return Status.INSUFFICIENT_DATA, shortfall_pct, shortfall_usd
+    if reaches:
+        return Status.PASS, None, None
+    if (qualifying + unknown) * 100 < threshold * total:
+        return Status.FAIL, shortfall_pct, shortfall_usd
+    return Status.INSUFFICIENT_DATA, shortfall_pct, shortfall_usd
+
+
+def _explain(req, rs, status, day, actual, threshold, shortfall_pct, shortfall_usd, total,  # type: ignore[no-untyped-def]
+             qualifying, unknown, row, gaps) -> str:
+    basis = rs.date_bases[req.date_basis].label
+    if day is None:
+        return f"no valid date the battery was {basis}, so no threshold can be chosen"
+    if row is None or not total:
+        if threshold is None:
+            return f"no {req.title.lower()} threshold applies for batteries {basis} on {day}"
+        return f"no usable {req.sheet} rows with a value for this battery"
+    share = f"{num(pct_down(actual))} % of {money(total)} qualifies ({money(qualifying)})"
+    if threshold is None:
+        return f"{share}; no threshold applies for batteries {basis} on {day}"
+    need = f"{num(threshold)} % is required for batteries {basis} on {day}"
+    if status is Status.PASS:
+        return f"{share}; {need}"
+    if status is Status.FAIL:
+        return (f"{share}; {need}: short by {num(shortfall_pct)} points, "
+                f"{money(shortfall_usd)} more qualifying value needed")
+    if unknown:
+        return (f"{share}, and {money(unknown)} cannot be classified for missing data; {need}")
+    return f"{share}; {need}; rows this result depends on could not be used"
+
+
+def _dec(x: Any) -> Decimal:
+    return Decimal(0) if x is None else Decimal(x)
+
+
+def _by_battery(frame: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for rec in frame.iter_rows(named=True):
+        out[rec["battery_id"]].append(rec)
+    return out
+
+
+def _cell(bom: Bom, sheet: str, column: str, row: int | None) -> str | None:
+    letter = bom.letter(sheet, column)
+    return f"{letter}{row}" if letter and row else None
+
+
+def _line(rec, req, total, lists, labels, sheet_name, bom) -> LineResult:  # type: ignore[no-untyped-def]
+    phrases, _ = P.explain(req.qualifies, rec, lists, lambda n: labels[n])
+    value = rec[req.measure]
+    share = pct_near(Decimal(value) * 100 / total) if value is not None and total else None
+    cells = [c for c in (_cell(bom, req.sheet, col, rec[ROW]) for col in
+                         P.columns(req.qualifies)) if c]
+    return LineResult(sheet=sheet_name, row=rec[ROW], item_id=str(rec[req.item_id]),
+                      value_usd=value, share_pct=share, reason="; ".join(phrases) or
+                      "does not qualify", cells=cells)
+
+
+def _gaps_for(rec, req, lists, labels, bom, sheet_name) -> list[DataGap]:  # type: ignore[no-untyped-def]
+    gaps: list[DataGap] = []
+    if rec[req.measure] is None:
+        gaps.append(DataGap(sheet=sheet_name, row=rec[ROW], column=req.measure,
+                            cell=_cell(bom, req.sheet, req.measure, rec[ROW]),
+                            item_id=str(rec[req.item_id]),
+                            message=f"{req.measure} is empty or invalid"))
+    _, unknown_cols = P.explain(req.qualifies, rec, lists, lambda n: labels[n])
+    for col in dict.fromkeys(unknown_cols):
+        gaps.append(DataGap(sheet=sheet_name, row=rec[ROW], column=col,
+                            cell=_cell(bom, req.sheet, col, rec[ROW]),
+                            item_id=str(rec[req.item_id]),
+                            message=f"{col} is empty or invalid, so the row's qualification is "
+                                    "unknown"))
+    return gaps

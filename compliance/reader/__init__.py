@@ -1,0 +1,1 @@
+"""Reading BOM workbooks into typed, validated frames with row-level findings."""

@@ -1,0 +1,373 @@
+"""The BOM model and ``read_bom``: workbook bytes in, typed frames and findings out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from compliance import findings as F
+from compliance.contract import (
+    BATTERIES,
+    COMPONENTS,
+    ENTITIES,
+    MINERAL_LINES,
+    SHEETS,
+    Kind,
+    Sheet,
+    normalise_header,
+)
+from compliance.errors import UnusableInputError
+from compliance.findings import Finding, Severity
+from compliance.reader.limits import DEFAULT_LIMITS, Limits
+from compliance.reader.parse import parse_sheet
+from compliance.reader.sheets import ROW, RawSheet, find_sheet, locate_columns
+from compliance.reader.source import InputFile, Source, load_source
+from compliance.reader.validate import check_frame
+
+
+@dataclass(slots=True)
+class SheetStats:
+    sheet: str
+    found_as: str | None
+    header_row: int | None
+    data_rows: int = 0
+    used_rows: int = 0
+    excluded_rows: int = 0
+
+
+@dataclass(slots=True)
+class Bom:
+    """A battery bill of materials: typed frames (one per contract sheet) and what was found.
+
+    Every frame keeps ``_row``, the Excel row each record came from. Rows that could not be used
+    at all (no key, duplicate key, unknown battery) are not in the frames; they are listed in
+    ``excluded`` with the battery they name, so that battery's verdict becomes
+    ``insufficient_data`` instead of being computed without them.
+    """
+
+    batteries: pl.DataFrame
+    components: pl.DataFrame
+    minerals: pl.DataFrame
+    entities: pl.DataFrame
+    findings: list[Finding] = field(default_factory=list)
+    excluded: pl.DataFrame = field(default_factory=lambda: _empty_excluded())
+    letters: dict[str, dict[str, str]] = field(default_factory=dict)
+    sheet_names: dict[str, str] = field(default_factory=dict)
+    stats: list[SheetStats] = field(default_factory=list)
+    source: InputFile | None = None
+
+    def frame(self, sheet: str) -> pl.DataFrame:
+        return {"batteries": self.batteries, "components": self.components,
+                "minerals": self.minerals, "entities": self.entities}[sheet]
+
+    def letter(self, sheet: str, column: str) -> str | None:
+        return self.letters.get(sheet, {}).get(column)
+
+    def display_sheet(self, sheet: str) -> str:
+        return self.sheet_names.get(sheet, sheet)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity is Severity.ERROR for f in self.findings)
+
+    @classmethod
+    def from_records(
+        cls,
+        *,
+        batteries: Sequence[Mapping[str, Any]],
+        components: Sequence[Mapping[str, Any]] = (),
+        minerals: Sequence[Mapping[str, Any]] = (),
+        entities: Sequence[Mapping[str, Any]] = (),
+    ) -> Bom:
+        """Build a BOM from Python records, read exactly as workbook cells would be.
+
+        Each record maps contract column names to values; rows are numbered as if the header
+        were on row 1 of a sheet, so findings still point somewhere a person can look.
+        """
+        grids = {"batteries": batteries, "components": components, "minerals": minerals,
+                 "entities": entities}
+        out: list[Finding] = []
+        raws: dict[str, RawSheet] = {}
+        for spec in SHEETS:
+            records = grids[spec.name]
+            columns = [pl.int_range(2, 2 + len(records), eager=True).alias(ROW)]
+            for col in spec.columns:
+                columns.append(pl.Series(col.name, [_as_text(r.get(col.name)) for r in records],
+                                         dtype=pl.String))
+            letters = {c.name: F.column_letter(i) for i, c in enumerate(spec.columns)}
+            raws[spec.name] = RawSheet(spec, spec.name, pl.DataFrame(columns), letters, 1)
+        return _assemble(raws, out, percent_cells={}, date1904=False, source=None,
+                         stats=[SheetStats(s.name, s.name, 1) for s in SHEETS])
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _empty_excluded() -> pl.DataFrame:
+    return pl.DataFrame(schema={"sheet": pl.String, "row": pl.Int64, "battery_id": pl.String,
+                                "code": pl.String})
+
+
+def read_bom(source: Source | InputFile, *, name: str | None = None,
+             limits: Limits = DEFAULT_LIMITS) -> Bom:
+    """Read a BOM workbook (path, bytes or binary file object).
+
+    Raises :class:`UnusableInputError` when the file cannot be used at all; every other problem
+    is a finding in the returned :class:`Bom`.
+    """
+    import fastexcel
+
+    from compliance.reader.package import open_package
+    from compliance.reader.sniff import ensure_xlsx
+
+    infile = source if isinstance(source, InputFile) else load_source(source, name=name)
+    if infile.size > limits.max_file_bytes:
+        raise UnusableInputError(
+            f"the file is {infile.size} bytes (limit {limits.max_file_bytes})",
+            code="file-too-large", where=infile.name)
+    ensure_xlsx(infile.data, infile.name)
+    package = open_package(infile.data, infile.name, limits)
+    try:
+        reader = fastexcel.read_excel(infile.data)
+    except Exception as exc:
+        raise UnusableInputError(f"the workbook cannot be read ({_first_line(exc)})",
+                                 code="unreadable-workbook", where=infile.name) from None
+    out: list[Finding] = []
+    names = list(reader.sheet_names)
+    if len(names) > limits.max_sheets:
+        raise UnusableInputError(f"the workbook has {len(names)} sheets "
+                                 f"(limit {limits.max_sheets})", code="unsafe-workbook",
+                                 where=infile.name)
+    raws: dict[str, RawSheet] = {}
+    percent: dict[str, set[tuple[str, int]]] = {}
+    stats: list[SheetStats] = []
+    wanted = {normalise_header(s.name) for s in SHEETS}
+    for name_ in names:
+        if normalise_header(name_) not in wanted:
+            out.append(Finding.make(F.UNKNOWN_SHEET,
+                                    f"sheet '{name_}' is not part of the contract and is ignored",
+                                    sheet=name_))
+    for spec in SHEETS:
+        actual = find_sheet(spec, names)
+        if actual is None:
+            if spec.required:
+                out.append(Finding.make(
+                    F.MISSING_SHEET,
+                    f"the workbook has no '{spec.name}' sheet ({spec.description})",
+                    sheet=spec.name))
+            stats.append(SheetStats(spec.name, None, None))
+            continue
+        try:
+            sheet = reader.load_sheet(actual, header_row=None, skip_rows=0, dtypes="string")
+            grid = sheet.to_polars()
+        except Exception as exc:
+            out.append(Finding.make(F.UNREADABLE_WORKBOOK,
+                                    f"sheet '{actual}' cannot be read ({_first_line(exc)})",
+                                    sheet=actual))
+            stats.append(SheetStats(spec.name, actual, None))
+            continue
+        if grid.height > limits.max_rows:
+            raise UnusableInputError(f"sheet '{actual}' has {grid.height} rows "
+                                     f"(limit {limits.max_rows})", code="unsafe-workbook",
+                                     where=infile.name)
+        absolute = [c.absolute_index for c in sheet.selected_columns]
+        raw = locate_columns(spec, actual, grid, absolute, out)
+        if raw is None:
+            stats.append(SheetStats(spec.name, actual, None))
+            continue
+        part = package.sheet(actual)
+        wants_percent = bool(package.percent_styles) and any(
+            c.kind is Kind.PERCENT for c in spec.columns)
+        scan = package.scan(part, want_percent=wants_percent)
+        _cell_findings(raw, scan, out)
+        percent[spec.name] = scan.percent_cells
+        raws[spec.name] = raw
+        stats.append(SheetStats(spec.name, actual, raw.header_row))
+    bom = _assemble(raws, out, percent_cells=percent, date1904=package.date1904, source=infile,
+                    stats=stats)
+    return bom
+
+
+def _cell_findings(raw: RawSheet, scan: Any, out: list[Finding]) -> None:
+    """Report error cells, formulas without results and row-order faults in mapped columns."""
+    by_letter = {letter: col for col, letter in raw.letters.items()}
+    first = raw.header_row + 1
+    for letter, row, text in scan.error_cells:
+        if letter in by_letter and row >= first:
+            out.append(Finding.make(
+                F.ERROR_CELL, f"{by_letter[letter]} holds the Excel error {text}; the cell is "
+                "read as unknown", sheet=raw.actual_name, row=row, column=by_letter[letter],
+                letter=letter, value=text))
+    for letter, row in scan.formulas_without_value:
+        if letter in by_letter and row >= first:
+            out.append(Finding.make(
+                F.FORMULA_WITHOUT_VALUE,
+                f"{by_letter[letter]} holds a formula whose result was never saved (the file "
+                "was written by a program that does not calculate); open and save it in Excel, "
+                "or type the value", sheet=raw.actual_name, row=row,
+                column=by_letter[letter], letter=letter))
+    for previous, row in scan.row_order_problems:
+        out.append(Finding.make(
+            F.ROW_ORDER,
+            f"row {row} comes after row {previous} in the file"
+            + ("; the sheet holds the same row twice and only one copy can be read"
+               if row == previous else "; rows are read by their numbers"),
+            sheet=raw.actual_name, row=row,
+            severity=Severity.ERROR if row == previous else Severity.WARNING))
+
+
+def _assemble(
+    raws: dict[str, RawSheet],
+    out: list[Finding],
+    *,
+    percent_cells: dict[str, set[tuple[str, int]]],
+    date1904: bool,
+    source: InputFile | None,
+    stats: list[SheetStats],
+) -> Bom:
+    frames: dict[str, pl.DataFrame] = {}
+    excluded_parts: list[pl.DataFrame] = []
+    letters: dict[str, dict[str, str]] = {}
+    names: dict[str, str] = {}
+    for spec in SHEETS:
+        raw = raws.get(spec.name)
+        if raw is None:
+            frames[spec.name] = _empty_typed(spec)
+            continue
+        letters[spec.name] = raw.letters
+        names[spec.name] = raw.actual_name
+        typed = parse_sheet(raw, out, percent_cells=percent_cells.get(spec.name),
+                            date1904=date1904)
+        typed, dropped = _drop_unusable(spec, raw, typed, out)
+        excluded_parts.append(dropped)
+        frames[spec.name] = typed
+    excluded_parts = [p for p in excluded_parts if p.height]
+
+    # Cross-sheet references: rows naming a battery that does not exist cannot be attributed.
+    # A battery whose own row was left out (say, a duplicate id) still exists: its rows stay and
+    # the audit reports it as lacking data.
+    left_out = [p.filter(pl.col("sheet") == "batteries").get_column("battery_id")
+                for p in excluded_parts]
+    known = pl.concat([frames["batteries"].get_column("battery_id"), *left_out]).drop_nulls()
+    for sheet in (COMPONENTS, MINERAL_LINES):
+        frame = frames[sheet.name]
+        orphan = frame.filter(~pl.col("battery_id").is_in(known.implode()))
+        for row, battery in orphan.select(ROW, "battery_id").iter_rows():
+            out.append(Finding.make(
+                F.UNKNOWN_BATTERY, f"battery_id '{battery}' is not in the batteries sheet; the "
+                "row is left out", sheet=names.get(sheet.name, sheet.name), row=row,
+                column="battery_id", letter=letters.get(sheet.name, {}).get("battery_id"),
+                value=battery))
+        frames[sheet.name] = frame.filter(pl.col("battery_id").is_in(known.implode()))
+
+    _check_entity_references(frames, names, letters, out)
+    _check_recycling(frames["minerals"], names, letters, out)
+
+    excluded = pl.concat(excluded_parts) if excluded_parts else _empty_excluded()
+    for stat in stats:
+        frame = frames.get(stat.sheet)
+        raw = raws.get(stat.sheet)
+        if raw is not None and frame is not None:
+            stat.data_rows = raw.frame.height
+            stat.used_rows = frame.height
+            stat.excluded_rows = stat.data_rows - stat.used_rows
+    return Bom(
+        batteries=frames["batteries"], components=frames["components"],
+        minerals=frames["minerals"], entities=frames["entities"], findings=out,
+        excluded=excluded, letters=letters, sheet_names=names, stats=stats, source=source)
+
+
+def _drop_unusable(
+    spec: Sheet, raw: RawSheet, typed: pl.DataFrame, out: list[Finding]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Leave out rows without a key value or with a duplicate key; null out invalid values."""
+    rows_out: set[int] = set()
+    for col in spec.columns:
+        if not col.nonblank:
+            continue
+        missing = typed.filter(pl.col(col.name).is_null()).get_column(ROW).to_list()
+        for row in missing:
+            out.append(Finding.make(
+                F.MISSING_VALUE, f"{col.name} is empty; the row cannot be used without it",
+                sheet=raw.actual_name, row=row, column=col.name,
+                letter=raw.letters.get(col.name)))
+        rows_out.update(missing)
+    keyed = typed.filter(~pl.col(ROW).is_in(list(rows_out)))
+    rows_out |= check_frame(spec, raw.actual_name, keyed, raw.letters, out)
+    # Values that failed a range check are unknown, not zero.
+    fixes = []
+    for col in spec.columns:
+        if col.kind in (Kind.MONEY, Kind.MASS):
+            fixes.append(pl.when(pl.col(col.name) < 0).then(None).otherwise(pl.col(col.name))
+                         .alias(col.name))
+        elif col.kind is Kind.PERCENT:
+            fixes.append(pl.when((pl.col(col.name) < 0) | (pl.col(col.name) > 100)).then(None)
+                         .otherwise(pl.col(col.name)).alias(col.name))
+    if fixes:
+        typed = typed.with_columns(fixes)
+    mask = pl.col(ROW).is_in(list(rows_out))
+    battery = pl.col("battery_id") if "battery_id" in typed.columns else pl.lit(None, pl.String)
+    dropped = typed.filter(mask).select(
+        pl.lit(spec.name).alias("sheet"), pl.col(ROW).cast(pl.Int64).alias("row"),
+        battery.alias("battery_id"), pl.lit("unusable-row").alias("code"))
+    return typed.filter(~mask), dropped
+
+
+def _check_entity_references(
+    frames: dict[str, pl.DataFrame], names: dict[str, str], letters: dict[str, dict[str, str]],
+    out: list[Finding],
+) -> None:
+    known = frames["entities"].get_column("entity_id").implode()
+    refs = ((COMPONENTS, ("manufacturer",)),
+            (MINERAL_LINES, ("extraction_entity", "processing_entity", "recycling_entity")))
+    for sheet, columns in refs:
+        frame = frames[sheet.name]
+        for column in columns:
+            unknown = frame.filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(known))
+            for row, value in unknown.select(ROW, column).iter_rows():
+                out.append(Finding.make(
+                    F.UNKNOWN_ENTITY,
+                    f"{column} '{value}' is not in the entities sheet; its foreign-entity status "
+                    "is unknown", sheet=names.get(sheet.name, sheet.name), row=row,
+                    column=column, letter=letters.get(sheet.name, {}).get(column), value=value))
+
+
+def _check_recycling(
+    frame: pl.DataFrame, names: dict[str, str], letters: dict[str, dict[str, str]],
+    out: list[Finding],
+) -> None:
+    odd = frame.filter(
+        (pl.col("recycled") == False)  # noqa: E712 - polars expression, not a Python bool
+        & (pl.col("recycling_country").is_not_null() | pl.col("recycling_entity").is_not_null()))
+    for (row,) in odd.select(ROW).iter_rows():
+        out.append(Finding.make(
+            F.INCONSISTENT_RECYCLING,
+            "recycling_country or recycling_entity is filled but recycled is not true; the "
+            "recycling step is ignored", sheet=names.get("minerals", "minerals"), row=row,
+            column="recycled", letter=letters.get("minerals", {}).get("recycled")))
+
+
+def _empty_typed(spec: Sheet) -> pl.DataFrame:
+    dtypes = {Kind.MONEY: pl.Decimal(38, 6), Kind.MASS: pl.Decimal(38, 6),
+              Kind.PERCENT: pl.Decimal(38, 6), Kind.DATE: pl.Date, Kind.BOOL: pl.Boolean,
+              Kind.LIST: pl.List(pl.String)}
+    schema: dict[str, Any] = {ROW: pl.Int64}
+    for col in spec.columns:
+        schema[col.name] = dtypes.get(col.kind, pl.String)
+    return pl.DataFrame(schema=schema)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+__all__ = ["BATTERIES", "COMPONENTS", "ENTITIES", "MINERAL_LINES", "Bom", "read_bom"]

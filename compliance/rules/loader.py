@@ -1,0 +1,222 @@
+"""Find, load and check rulesets; refuse a malformed one with the file, key and reason."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from compliance.contract import SHEETS_BY_NAME, Kind
+from compliance.errors import RulesetError
+from compliance.rules.model import (
+    AllOf,
+    AnyOf,
+    ContentShare,
+    InForce,
+    Leaf,
+    Predicate,
+    ProhibitedEntity,
+    Ruleset,
+    Unit,
+)
+from compliance.rules.yaml_strict import load_strict
+
+RULESET_FILE = "ruleset.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedRuleset:
+    """A checked ruleset with where it came from and the sha256 of its file's bytes."""
+
+    ruleset: Ruleset
+    path: Path
+    sha256: str
+
+    @property
+    def id(self) -> str:
+        return self.ruleset.id
+
+    @property
+    def version(self) -> str:
+        return self.ruleset.version
+
+
+def bundled_dir() -> Path:
+    """The ``rulesets/`` folder: beside the package in a checkout, inside it when installed."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here.parent / "rulesets", here / "_bundled_rulesets"):
+        if candidate.is_dir():
+            return candidate
+    raise RulesetError("the bundled rulesets folder is missing from this installation")
+
+
+def available() -> list[Path]:
+    base = bundled_dir()
+    return sorted(p.parent for p in base.glob(f"*/{RULESET_FILE}"))
+
+
+def load_ruleset(id_or_path: str | Path) -> LoadedRuleset:
+    """Load a bundled ruleset by id, or a ruleset file or folder by path."""
+    text = str(id_or_path)
+    path = Path(text)
+    if path.suffix in (".yaml", ".yml") or path.is_dir() or path.is_file() or "/" in text:
+        if path.is_dir():
+            path = path / RULESET_FILE
+        if not path.is_file():
+            raise RulesetError(f"no ruleset file at {path}", code="ruleset-not-found")
+        return _load_file(path)
+    candidate = bundled_dir() / text / RULESET_FILE
+    if not candidate.is_file():
+        known = ", ".join(p.name for p in available()) or "none"
+        raise RulesetError(f"unknown ruleset '{text}' (bundled: {known})",
+                           code="ruleset-not-found")
+    return _load_file(candidate)
+
+
+def _load_file(path: Path) -> LoadedRuleset:
+    raw = path.read_bytes()
+    where = str(path)
+    try:
+        data = load_strict(raw)
+    except Exception as exc:
+        raise RulesetError(f"not valid YAML: {exc}", where=where) from None
+    if not isinstance(data, dict):
+        raise RulesetError("the file must hold a mapping at the top level", where=where)
+    try:
+        ruleset = Ruleset.model_validate(data)
+    except ValidationError as exc:
+        raise RulesetError(_describe(exc), where=where) from None
+    problems = check_references(ruleset)
+    if problems:
+        raise RulesetError("; ".join(problems), where=where)
+    return LoadedRuleset(ruleset, path, hashlib.sha256(raw).hexdigest())
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        key = ".".join(str(p) for p in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        parts.append(f"{key}: {msg}")
+    more = len(exc.errors()) - 5
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def check_references(rs: Ruleset) -> list[str]:
+    """Every name a requirement uses must exist, with the right unit or column kind."""
+    problems: list[str] = []
+
+    def param(name: str, units: tuple[Unit, ...], where: str) -> None:
+        p = rs.parameters.get(name)
+        if p is None:
+            problems.append(f"{where}: parameter '{name}' is not defined")
+        elif p.unit not in units:
+            problems.append(f"{where}: parameter '{name}' has unit {p.unit}, expected "
+                            + " or ".join(u.value for u in units))
+
+    def column(sheet: str, name: str, where: str, kinds: tuple[Kind, ...] | None = None) -> None:
+        spec = SHEETS_BY_NAME[sheet]
+        try:
+            col = spec.column(name)
+        except KeyError:
+            problems.append(f"{where}: sheet '{sheet}' has no column '{name}'")
+            return
+        if kinds and col.kind not in kinds:
+            problems.append(f"{where}: column '{name}' is {col.kind}, expected "
+                            + " or ".join(k.value for k in kinds))
+
+    for name, basis in rs.date_bases.items():
+        column("batteries", basis.column, f"date_bases.{name}", (Kind.DATE,))
+        if basis.fallback and basis.fallback not in rs.date_bases:
+            problems.append(f"date_bases.{name}.fallback: '{basis.fallback}' is not defined")
+
+    def predicate(p: Predicate, sheet: str, where: str) -> None:
+        if isinstance(p, AnyOf | AllOf):
+            for i, sub in enumerate(p.any if isinstance(p, AnyOf) else p.all):
+                predicate(sub, sheet, f"{where}[{i}]")
+        elif isinstance(p, Leaf):
+            column(sheet, p.column, where)
+            for ref in p.in_ or ():
+                param(ref, (Unit.COUNTRIES, Unit.NAMES), where)
+
+    seen: set[str] = set()
+    for i, req in enumerate(rs.requirements):
+        where = f"requirements[{i}] ({req.id})"
+        if req.id in seen:
+            problems.append(f"{where}: requirement id used twice")
+        seen.add(req.id)
+        if req.date_basis not in rs.date_bases:
+            problems.append(f"{where}: date_basis '{req.date_basis}' is not defined")
+        if isinstance(req, InForce):
+            param(req.parameter, (Unit.BOOLEAN,), where)
+        elif isinstance(req, ContentShare):
+            column(req.sheet, req.item_id, where)
+            column(req.sheet, req.measure, where, (Kind.MONEY, Kind.MASS))
+            param(req.threshold, (Unit.PERCENT,), where)
+            predicate(req.qualifies, req.sheet, f"{where}.qualifies")
+            if req.credit:
+                param(req.credit, (Unit.USD,), where)
+        elif isinstance(req, ProhibitedEntity):
+            column(req.sheet, req.item_id, where)
+            column(req.sheet, req.measure, where, (Kind.MONEY, Kind.MASS))
+            param(req.in_force, (Unit.BOOLEAN,), where)
+            for act in req.activities:
+                column(req.sheet, act.country, where, (Kind.COUNTRY,))
+                column(req.sheet, act.entity, where, (Kind.ID,))
+                if act.when:
+                    column(req.sheet, act.when, where, (Kind.BOOL,))
+            if req.entity_test not in rs.entity_tests:
+                problems.append(f"{where}: entity_test '{req.entity_test}' is not defined")
+            if req.relief:
+                column(req.sheet, req.relief.flag, where, (Kind.BOOL,))
+                param(req.relief.in_force, (Unit.BOOLEAN,), where)
+    for name, test in rs.entity_tests.items():
+        for j, check in enumerate(test.checks):
+            where = f"entity_tests.{name}.checks[{j}]"
+            if check.kind in ("activity_in", "country_in"):
+                param(check.parameter, (Unit.COUNTRIES,), where)
+            elif check.kind == "at_least":
+                param(check.parameter, (Unit.PERCENT,), where)
+            elif check.kind == "listed":
+                param(check.parameter, (Unit.NAMES,), where)
+            elif check.kind == "flag":
+                param(check.parameter, (Unit.BOOLEAN,), where)
+            if check.column:
+                column("entities", check.column, where)
+    used = _used_parameters(rs)
+    for name in rs.parameters:
+        if name not in used:
+            problems.append(f"parameters.{name}: defined but no requirement uses it")
+    return problems
+
+
+def _used_parameters(rs: Ruleset) -> set[str]:
+    used: set[str] = set()
+
+    def walk(p: Predicate) -> None:
+        if isinstance(p, AnyOf):
+            for s in p.any:
+                walk(s)
+        elif isinstance(p, AllOf):
+            for s in p.all:
+                walk(s)
+        else:
+            used.update(p.in_ or ())
+
+    for req in rs.requirements:
+        if isinstance(req, InForce):
+            used.add(req.parameter)
+        elif isinstance(req, ContentShare):
+            used.add(req.threshold)
+            if req.credit:
+                used.add(req.credit)
+            walk(req.qualifies)
+        elif isinstance(req, ProhibitedEntity):
+            used.add(req.in_force)
+            if req.relief:
+                used.add(req.relief.in_force)
+    for test in rs.entity_tests.values():
+        used.update(c.parameter for c in test.checks)
+    return used

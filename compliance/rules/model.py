@@ -1,0 +1,250 @@
+"""The ruleset file format: law as dated, cited parameters and a few kinds of requirement.
+
+A ruleset names its parameters (thresholds, country lists, list names, amounts). Each parameter
+holds values keyed by the date they start, and every dated value carries its own citation and a
+status (confirmed from a primary text, secondary only, or unconfirmed). The value in force on a
+day is the one with the latest start on or before it; a ``null`` value ends the previous one.
+
+Requirements instantiate the engine's rule kinds with references to those parameters, so a new
+regime is a new YAML file, not new code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Status(StrEnum):
+    CONFIRMED = "confirmed"  # read in a primary text (statute, regulation, official journal)
+    SECONDARY = "secondary"  # confirmed only by secondary sources (law firms, agencies' pages)
+    UNCONFIRMED = "unconfirmed"  # not confirmed by any source read: verdicts are provisional
+
+
+class Unit(StrEnum):
+    PERCENT = "percent"
+    USD = "usd"
+    COUNTRIES = "countries"
+    NAMES = "names"
+    BOOLEAN = "boolean"
+
+
+class Citation(Strict):
+    title: str = Field(min_length=3)
+    href: str | None = None
+
+
+class DatedValue(Strict):
+    value: Any
+    status: Status
+    source: list[Citation] = Field(min_length=1)
+    note: str | None = None
+
+
+class Parameter(Strict):
+    description: str = Field(min_length=3)
+    unit: Unit
+    label: str | None = None  # how a reason names it: "an FTA country"
+    values: dict[dt.date, DatedValue] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _values_fit_unit(self) -> Parameter:
+        from compliance.countries import is_country_code
+
+        for day, item in self.values.items():
+            v = item.value
+            if v is None:
+                continue
+            where = f"value starting {day.isoformat()}"
+            if self.unit in (Unit.PERCENT, Unit.USD):
+                if isinstance(v, bool) or not isinstance(v, int | float | str):
+                    raise ValueError(f"{where}: {v!r} is not a number")
+                number = Decimal(str(v))
+                if number < 0 or (self.unit is Unit.PERCENT and number > 100):
+                    raise ValueError(f"{where}: {v} is out of range for unit {self.unit}")
+            elif self.unit is Unit.BOOLEAN:
+                if not isinstance(v, bool):
+                    raise ValueError(f"{where}: {v!r} is not true or false (write true/false; "
+                                     "yes/no/on/off are not booleans here)")
+            else:
+                if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+                    raise ValueError(f"{where}: expected a list of names")
+                if self.unit is Unit.COUNTRIES:
+                    bad = [x for x in v if not is_country_code(x)]
+                    if bad:
+                        raise ValueError(f"{where}: unknown country code(s) {', '.join(bad)}")
+                if len(set(v)) != len(v):
+                    raise ValueError(f"{where}: the list names an item twice")
+        return self
+
+    def at(self, day: dt.date) -> tuple[dt.date, DatedValue] | None:
+        """The value in force on ``day`` with its start date, or None if none is."""
+        found: tuple[dt.date, DatedValue] | None = None
+        for start in sorted(self.values):
+            if start <= day:
+                found = (start, self.values[start])
+            else:
+                break
+        if found is None or found[1].value is None:
+            return None
+        return found
+
+    def change_dates(self) -> list[dt.date]:
+        return sorted(self.values)
+
+
+class DateBasis(Strict):
+    column: str
+    label: str
+    fallback: str | None = None  # another date basis used when this column is empty
+
+
+# Predicates over one row: which lines qualify.
+class Leaf(Strict):
+    column: str
+    in_: list[str] | None = Field(default=None, alias="in")
+    equals: bool | str | None = None
+    says: str = Field(min_length=3)  # "extracted in {value}": describes the cell in words
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Leaf:
+        if (self.in_ is None) == (self.equals is None):
+            raise ValueError("a condition needs exactly one of 'in' or 'equals'")
+        return self
+
+
+class AnyOf(Strict):
+    any: list[Predicate] = Field(min_length=1)
+
+
+class AllOf(Strict):
+    all: list[Predicate] = Field(min_length=1)
+
+
+Predicate = AnyOf | AllOf | Leaf
+
+
+class Effect(StrEnum):
+    CREDIT = "credit"  # passing earns the amount named by ``credit``
+    DISQUALIFIES = "disqualifies"  # failing makes the battery ineligible altogether
+    CONDITION = "condition"  # must pass; no amount attached
+
+
+class RequirementBase(Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    date_basis: str
+    effect: Effect
+    citation: list[Citation] = Field(min_length=1)
+
+
+class InForce(RequirementBase):
+    """Passes while a boolean parameter is true on the battery's date (e.g. credit not ended)."""
+
+    kind: Literal["in_force"]
+    parameter: str
+    fails_says: str  # "acquired on {date}, after the credit ended"
+
+
+class ContentShare(RequirementBase):
+    """The share of a measure (value, mass) carried by qualifying rows must reach a threshold."""
+
+    kind: Literal["content_share"]
+    sheet: Literal["minerals", "components"]
+    item_id: str
+    measure: str
+    threshold: str
+    qualifies: Predicate
+    credit: str | None = None
+
+
+class Activity(Strict):
+    name: str  # extraction
+    verb: str  # extracted
+    country: str
+    entity: str
+    when: str | None = None  # boolean column that must be true for the activity to exist
+
+
+class Relief(Strict):
+    flag: str  # boolean column marking rows the relief covers
+    in_force: str  # boolean parameter
+    says: str
+
+
+class ProhibitedEntity(RequirementBase):
+    """No row may have an activity performed by an entity that the entity test flags."""
+
+    kind: Literal["prohibited_entity"]
+    sheet: Literal["minerals", "components"]
+    item_id: str
+    measure: str
+    in_force: str
+    activities: list[Activity] = Field(min_length=1)
+    entity_test: str
+    relief: Relief | None = None
+
+
+Requirement = Annotated[InForce | ContentShare | ProhibitedEntity, Field(discriminator="kind")]
+
+
+class EntityCheck(Strict):
+    """One way an entity is caught by an entity test."""
+
+    kind: Literal["activity_in", "country_in", "at_least", "flag", "listed"]
+    column: str | None = None
+    parameter: str  # countries, percent threshold, list names, or (for flag) ignored by name
+    says: str
+
+    @model_validator(mode="after")
+    def _column_needed(self) -> EntityCheck:
+        if self.kind != "activity_in" and not self.column:
+            raise ValueError(f"an entity check of kind {self.kind} needs a column")
+        return self
+
+
+class EntityTest(Strict):
+    title: str
+    checks: list[EntityCheck] = Field(min_length=1)
+
+
+class Ruleset(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
+    title: str
+    summary: str
+    jurisdiction: str
+    last_reviewed: dt.date
+    date_bases: dict[str, DateBasis]
+    parameters: dict[str, Parameter]
+    entity_tests: dict[str, EntityTest] = Field(default_factory=dict)
+    requirements: list[Requirement] = Field(min_length=1)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_text(cls, v: object) -> object:
+        if not isinstance(v, str):
+            raise ValueError("write the version as quoted text, e.g. \"1.0.0\"")
+        return v
+
+    def parameter(self, name: str) -> Parameter:
+        return self.parameters[name]
+
+    def requirement(self, rid: str) -> Any:
+        for req in self.requirements:
+            if req.id == rid:
+                return req
+        raise KeyError(rid)
+
+
+AnyOf.model_rebuild()
+AllOf.model_rebuild()
