@@ -63,6 +63,26 @@ def excluded_gaps(ctx: BatteryContext, sheet: str, bom: Bom) -> list[DataGap]:
             for row in ctx.excluded.get(sheet, [])]
 
 
+def date_gap(ctx: BatteryContext, rs: Ruleset, basis_name: str, bom: Bom) -> DataGap:
+    """The gap for a battery whose date (for one date basis) is missing or unusable."""
+    basis = rs.date_bases[basis_name]
+    sheet = bom.display_sheet("batteries")
+    rows = ctx.excluded.get("batteries")
+    if rows:
+        listed = ", ".join(str(r) for r in rows)
+        return DataGap(sheet=sheet, row=rows[0], column="battery_id", cell=None,
+                       item_id=ctx.battery_id,
+                       message=f"the battery's row ({listed}) could not be used, so its dates "
+                               "are unknown; see the findings for those rows")
+    letter = bom.letter("batteries", basis.column)
+    also = (f" (and so is {rs.date_bases[basis.fallback].column})" if basis.fallback else "")
+    return DataGap(sheet=sheet, row=ctx.row, column=basis.column,
+                   cell=f"{letter}{ctx.row}" if letter and ctx.row else None,
+                   item_id=ctx.battery_id,
+                   message=f"{basis.column} is empty or invalid{also}; the date the battery was "
+                           f"{basis.label} selects the rule values")
+
+
 def pct_down(x: Decimal) -> Decimal:
     """A percentage for display, cut (never rounded up) to 4 places: 59.99999 shows 59.9999."""
     return x.quantize(PCT_PLACES, rounding=ROUND_DOWN)

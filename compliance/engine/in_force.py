@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from compliance.engine.context import BatteryContext
+from compliance.engine.context import BatteryContext, date_gap
 from compliance.engine.params import ParamLookup
 from compliance.reader.bom import Bom
 from compliance.report.model import Citation, DataGap, RequirementResult, Status
@@ -22,14 +22,7 @@ def evaluate_in_force(
         if day is None:
             status = Status.INSUFFICIENT_DATA
             explanation = f"no valid date the battery was {basis.label}"
-            letter = bom.letter("batteries", basis.column)
-            gaps.append(DataGap(sheet=bom.display_sheet("batteries"), row=ctx.row,
-                                column=basis.column,
-                                cell=f"{letter}{ctx.row}" if letter and ctx.row else None,
-                                item_id=ctx.battery_id,
-                                message=f"{basis.column} is empty or invalid"
-                                + (f" (and so is {rs.date_bases[basis.fallback].column})"
-                                   if basis.fallback else "")))
+            gaps.append(date_gap(ctx, rs, req.date_basis, bom))
         elif value is True:
             status = Status.PASS
             explanation = f"{basis.label} on {day}, while the credit is available"

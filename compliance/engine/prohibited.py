@@ -16,7 +16,15 @@ from typing import Any
 
 import polars as pl
 
-from compliance.engine.context import BatteryContext, excluded_gaps, money, num, pct_down, pct_near
+from compliance.engine.context import (
+    BatteryContext,
+    date_gap,
+    excluded_gaps,
+    money,
+    num,
+    pct_down,
+    pct_near,
+)
 from compliance.engine.params import ParamLookup
 from compliance.reader.bom import Bom
 from compliance.reader.sheets import ROW
@@ -160,9 +168,7 @@ def evaluate_prohibited(
             results[ctx.battery_id] = RequirementResult(
                 **common, status=Status.INSUFFICIENT_DATA,
                 explanation=f"no valid date the battery was {basis.label}",
-                gaps=[DataGap(sheet=bom.display_sheet("batteries"), row=ctx.row,
-                              column=basis.column, cell=None, item_id=ctx.battery_id,
-                              message=f"{basis.column} is empty or invalid")])
+                gaps=[date_gap(ctx, rs, req.date_basis, bom)])
             continue
         if not in_force.get(ctx.battery_id):
             results[ctx.battery_id] = RequirementResult(

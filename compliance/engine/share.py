@@ -18,6 +18,7 @@ from compliance.engine import predicate as P
 from compliance.engine.context import (
     BatteryContext,
     cents_up,
+    date_gap,
     excluded_gaps,
     money,
     num,
@@ -109,13 +110,7 @@ def evaluate_share(
         for rec in unknown_rows.get(ctx.battery_id, []):
             gaps.extend(_gaps_for(rec, req, lists, labels, bom, sheet_name))
         if day is None:
-            gaps.append(DataGap(
-                sheet=bom.display_sheet("batteries"), row=ctx.row,
-                column=rs.date_bases[req.date_basis].column, cell=_cell(
-                    bom, "batteries", rs.date_bases[req.date_basis].column, ctx.row),
-                item_id=ctx.battery_id,
-                message=f"the date the battery was {rs.date_bases[req.date_basis].label} is "
-                        "missing or invalid; it selects the threshold"))
+            gaps.append(date_gap(ctx, rs, req.date_basis, bom))
 
         bad_lines = [
             _line(rec, req, total, lists, labels, sheet_name, bom)

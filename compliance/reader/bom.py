@@ -15,6 +15,7 @@ from compliance.contract import (
     ENTITIES,
     MINERAL_LINES,
     SHEETS,
+    TEMPLATE_SHEETS,
     Kind,
     Sheet,
     normalise_header,
@@ -150,8 +151,9 @@ def read_bom(source: Source | InputFile, *, name: str | None = None,
     percent: dict[str, set[tuple[str, int]]] = {}
     stats: list[SheetStats] = []
     wanted = {normalise_header(s.name) for s in SHEETS}
+    template_own = {normalise_header(n) for n in TEMPLATE_SHEETS}
     for name_ in names:
-        if normalise_header(name_) not in wanted:
+        if normalise_header(name_) not in wanted | template_own:
             out.append(Finding.make(F.UNKNOWN_SHEET,
                                     f"sheet '{name_}' is not part of the contract and is ignored",
                                     sheet=name_))

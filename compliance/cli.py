@@ -1,0 +1,189 @@
+"""Command line: a thin click layer over the library.
+
+Exit codes: 0 every battery passes; 1 some battery fails, lacks data or is outside the rules'
+dates; 2 usage error; 3 the file or a ruleset cannot be used at all. Library exceptions become
+one-line messages here, in one place; no traceback reaches the user for bad input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from compliance.version import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_UNUSABLE = 0, 1, 2, 3
+
+
+class IsoDate(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not a date; write YYYY-MM-DD", param, ctx)
+
+
+def _handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn "cannot use this input" exceptions into a message and exit code 3."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from compliance.errors import ComplianceError
+
+        try:
+            return fn(*args, **kwargs)
+        except ComplianceError as exc:
+            click.echo(f"error [{exc.code}]: {exc}", err=True)
+            sys.exit(EXIT_UNUSABLE)
+
+    return wrapper
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+    else:
+        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+
+
+format_option = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    help="Report format: text for people, json for programs (decimals as strings).")
+output_option = click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the report to this file instead of standard output.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="compliance")
+def main() -> None:
+    """Check battery bills of materials against sourcing law (US 30D and more).
+
+    Start with `compliance template bom.xlsx`, fill it in, then `compliance audit bom.xlsx`.
+    """
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--ruleset", "-r", "rulesets", multiple=True, metavar="ID|PATH",
+              help="Ruleset to apply (repeatable). Default: us-ira-30d.")
+@click.option("--as-of", type=IsoDate(), default=None,
+              help="Evaluate every battery as if its dates were this day (YYYY-MM-DD).")
+@format_option
+@output_option
+@_handle_errors
+def audit(file: Path, rulesets: tuple[str, ...], as_of: dt.date | None, fmt: str,
+          output: Path | None) -> None:
+    """Audit the BOM workbook FILE: a verdict per battery, with what breaks it and by how much."""
+    import compliance
+    from compliance.report.model import Status
+
+    report = compliance.audit(file, rulesets=rulesets or compliance.DEFAULT_RULESETS,
+                              as_of=as_of)
+    if fmt == "json":
+        _emit(report.model_dump_json(indent=2), output)
+    else:
+        from compliance.report.text import render_audit
+
+        _emit(render_audit(report, color=output is None and sys.stdout.isatty()), output)
+    sys.exit(EXIT_OK if report.status is Status.PASS else EXIT_FINDINGS)
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@format_option
+@output_option
+@_handle_errors
+def validate(file: Path, fmt: str, output: Path | None) -> None:
+    """Check FILE's structure and cells only (no rules): for upload checks."""
+    import compliance
+
+    report = compliance.validate(file)
+    if fmt == "json":
+        _emit(report.model_dump_json(indent=2), output)
+    else:
+        from compliance.report.text import render_validation
+
+        _emit(render_validation(report, color=output is None and sys.stdout.isatty()), output)
+    sys.exit(EXIT_OK if report.valid else EXIT_FINDINGS)
+
+
+@main.command()
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite OUT if it exists.")
+@_handle_errors
+def template(out: Path, force: bool) -> None:
+    """Write a blank BOM workbook OUT.xlsx with headers, dropdowns and instructions."""
+    from compliance.template import write_template
+
+    if out.exists() and not force:
+        raise click.UsageError(f"{out} exists; pass --force to overwrite it")
+    write_template(out)
+    click.echo(f"wrote {out}", err=True)
+
+
+@main.group()
+def rulesets() -> None:
+    """List and inspect the bundled rulesets."""
+
+
+@rulesets.command("list")
+@format_option
+@_handle_errors
+def rulesets_list(fmt: str) -> None:
+    """List bundled rulesets with their version and last review date."""
+    import json
+
+    from compliance.rules.loader import available, load_ruleset
+
+    loaded = [load_ruleset(p) for p in available()]
+    if fmt == "json":
+        click.echo(json.dumps([{"id": r.id, "version": r.version, "sha256": r.sha256,
+                                "title": r.ruleset.title,
+                                "last_reviewed": r.ruleset.last_reviewed.isoformat()}
+                               for r in loaded], indent=2))
+        return
+    for r in loaded:
+        click.echo(f"{r.id}@{r.version}  (reviewed {r.ruleset.last_reviewed})  {r.ruleset.title}")
+
+
+@rulesets.command("show")
+@click.argument("ruleset_id", metavar="ID|PATH")
+@format_option
+@_handle_errors
+def rulesets_show(ruleset_id: str, fmt: str) -> None:
+    """Show a ruleset's requirements and every dated value with its source."""
+    from compliance.rules.loader import load_ruleset
+
+    loaded = load_ruleset(ruleset_id)
+    if fmt == "json":
+        click.echo(loaded.ruleset.model_dump_json(indent=2, by_alias=True))
+        return
+    from compliance.report.text import render_ruleset
+
+    click.echo(render_ruleset(loaded, color=sys.stdout.isatty()))
+
+
+@main.command("schema")
+def schema() -> None:
+    """Print the JSON Schema of the audit report."""
+    import json
+
+    from compliance.report.model import AuditReport
+
+    click.echo(json.dumps(AuditReport.model_json_schema(mode="serialization"), indent=2))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
