@@ -100,6 +100,15 @@ def cents_up(x: Decimal) -> Decimal:
     return x.quantize(CENT, rounding=ROUND_CEILING)
 
 
+def usd(x: object) -> Decimal | None:
+    """An amount as read (scale 6) shown with cents, keeping sub-cent digits only if present."""
+    if x is None:
+        return None
+    d = Decimal(x)  # type: ignore[arg-type]
+    cents = d.quantize(CENT)
+    return cents if cents == d else d.normalize()
+
+
 def money(x: Decimal | None) -> str:
     if x is None:
         return "unknown"

@@ -24,6 +24,7 @@ from compliance.engine.context import (
     num,
     pct_down,
     pct_near,
+    usd,
 )
 from compliance.engine.params import ParamLookup
 from compliance.reader.bom import Bom
@@ -188,14 +189,14 @@ def evaluate_prohibited(
             share = pct_near(Decimal(value) * 100 / total) if value is not None and total else None
             if rec["__relieved"]:
                 relieved.append(LineResult(sheet=sheet_name, row=rec[ROW],
-                                           item_id=str(rec[req.item_id]), value_usd=value,
+                                           item_id=str(rec[req.item_id]), value_usd=usd(value),
                                            share_pct=share, reason=req.relief.says))
                 continue
             reasons, unknown = _line_reasons(rec, req, verdicts)
             if rec["__hit"]:
                 hit_value += Decimal(value or 0)
                 hits.append(LineResult(sheet=sheet_name, row=rec[ROW],
-                                       item_id=str(rec[req.item_id]), value_usd=value,
+                                       item_id=str(rec[req.item_id]), value_usd=usd(value),
                                        share_pct=share, reason="; ".join(reasons),
                                        cells=_cells(bom, req, rec)))
             else:
@@ -228,7 +229,8 @@ def evaluate_prohibited(
         results[ctx.battery_id] = RequirementResult(
             **common, status=status, actual_pct=pct_down(actual) if actual is not None else None,
             required_pct=Decimal(0), shortfall_pct=pct_down(actual) if hits and actual else None,
-            shortfall_usd=hit_value if hits else None, total_usd=total if total_raw else None,
+            shortfall_usd=usd(hit_value) if hits else None,
+            total_usd=usd(total) if total_raw is not None else None,
             explanation=explanation, lines=hits, relieved=relieved, gaps=gaps)
     return results
 

@@ -25,6 +25,7 @@ from compliance.engine.context import (
     pct_down,
     pct_near,
     pct_up,
+    usd,
 )
 from compliance.engine.params import ParamLookup
 from compliance.reader.bom import Bom
@@ -130,7 +131,8 @@ def evaluate_share(
             date_basis=req.date_basis, date=day, comparison="at_least",
             actual_pct=pct_down(actual) if actual is not None else None,
             required_pct=threshold, shortfall_pct=shortfall_pct, shortfall_usd=shortfall_usd,
-            total_usd=total if row else None, qualifying_usd=qualifying if row else None,
+            total_usd=usd(total) if row else None,
+            qualifying_usd=usd(qualifying) if row else None,
             credit_usd=credit if status is Status.PASS else None,
             explanation=explanation, lines=bad_lines, gaps=gaps,
             parameters=lookup.uses(), provisional=lookup.provisional,
@@ -210,7 +212,7 @@ def _line(rec, req, total, lists, labels, sheet_name, bom) -> LineResult:  # typ
     cells = [c for c in (_cell(bom, req.sheet, col, rec[ROW]) for col in
                          P.columns(req.qualifies)) if c]
     return LineResult(sheet=sheet_name, row=rec[ROW], item_id=str(rec[req.item_id]),
-                      value_usd=value, share_pct=share, reason="; ".join(phrases) or
+                      value_usd=usd(value), share_pct=share, reason="; ".join(phrases) or
                       "does not qualify", cells=cells)
 
 
