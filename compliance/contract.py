@@ -26,6 +26,7 @@ class Kind(StrEnum):
     MINERAL = "mineral"
     COMPONENT_TYPE = "component_type"
     LIST = "list"  # ";"-separated names
+    CATEGORY = "category"  # battery category (EU Batteries Regulation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,17 @@ MINERALS: tuple[str, ...] = (
     "vanadium", "ytterbium", "yttrium", "zinc", "zirconium",
 )
 
+# Not applicable critical minerals under 45X(c)(6), but regulated elsewhere (EU recycled content).
+OTHER_MATERIALS: tuple[str, ...] = ("lead", "copper")
+
+# Battery categories of Regulation (EU) 2023/1542 Art. 3.
+CATEGORIES: tuple[str, ...] = ("EV", "industrial", "SLI", "LMT", "portable")
+CATEGORY_ALIASES: dict[str, str] = {
+    "ev": "EV", "electric vehicle": "EV", "industrial": "industrial", "sli": "SLI",
+    "starting lighting ignition": "SLI", "lmt": "LMT", "light means of transport": "LMT",
+    "portable": "portable", "stationary": "industrial", "energy storage": "industrial",
+}
+
 # Spelling variants a person types for the same mineral.
 MINERAL_ALIASES: dict[str, str] = {
     "aluminium": "aluminum",
@@ -116,13 +128,25 @@ BATTERIES = Sheet(
     columns=(
         Column("battery_id", Kind.ID, True, "Your identifier for the battery; unique.", "BAT-001",
                nonblank=True),
-        Column("placed_in_service", Kind.DATE, True,
+        Column("placed_in_service", Kind.DATE, False,
                "Date the vehicle was placed in service (selects the 30D thresholds).",
                "2024-06-30"),
         Column("acquired_on", Kind.DATE, False,
                "Date the vehicle was acquired (binding contract and payment); defaults to "
                "placed_in_service.", "2024-06-15"),
         Column("description", Kind.TEXT, False, "Free text: model, plant, pack.", "Model X pack"),
+        Column("sold_on", Kind.DATE, False,
+               "Date the component was sold (selects the 45X cost-ratio threshold).", ""),
+        Column("construction_start", Kind.DATE, False,
+               "Date construction of the energy storage project began (48E).", ""),
+        Column("placed_on_market", Kind.DATE, False,
+               "Date the battery was placed on the EU market (EU Batteries Regulation).", ""),
+        Column("category", Kind.CATEGORY, False,
+               "Battery category: " + ", ".join(CATEGORIES) + ".", "EV"),
+        Column("capacity_kwh", Kind.MASS, False, "Energy capacity, kWh.", "75"),
+        Column("taxpayer", Kind.ID, False,
+               "entity_id of the taxpayer claiming a credit (45X/48E prohibited-entity tests).",
+               ""),
     ),
 )
 
@@ -197,13 +221,58 @@ ENTITIES = Sheet(
         Column("effective_control", Kind.BOOL, True,
                "true when a licence or contract gives a covered-nation government or its entity "
                "effective control.", "false"),
+        Column("government_of", Kind.COUNTRY, False,
+               "When the entity is a government, or an agency or official of one: that "
+               "country.", ""),
         Column("restricted_lists", Kind.LIST, False,
                "';'-separated names of restricted lists the entity is on (e.g. SDN); empty when "
                "none.", "", default=""),
     ),
 )
 
-SHEETS: tuple[Sheet, ...] = (BATTERIES, COMPONENTS, MINERAL_LINES, ENTITIES)
+COSTS = Sheet(
+    name="costs",
+    description=("One row per direct material or manufactured product whose cost enters a "
+                 "material assistance cost ratio (45X, 48E)."),
+    key=("battery_id", "item_id"),
+    required=False,
+    columns=(
+        Column("battery_id", Kind.ID, True, "The battery, component or project the cost is in.",
+               "BESS-1", nonblank=True),
+        Column("item_id", Kind.ID, True, "Unique per battery.", "K-01", nonblank=True),
+        Column("description", Kind.TEXT, False, "What the item is.", "LFP cells"),
+        Column("supplier", Kind.ID, True, "entity_id of the maker or supplier.", "E-CELLCO"),
+        Column("country", Kind.COUNTRY, False, "Where the item was made.", "US"),
+        Column("direct_cost_usd", Kind.MONEY, True, "Direct cost paid or incurred, USD.",
+               "125000.00"),
+        Column("pfe_cost_usd", Kind.MONEY, False,
+               "Part of the cost a supplier certification attributes to prohibited foreign "
+               "entities; empty means decided from the supplier's own status.", ""),
+    ),
+)
+
+OWNERSHIP = Sheet(
+    name="ownership",
+    description=("One row per holding: owner -> owned entity, with each measure of the "
+                 "holding. Indirect holdings are combined by the rules engine."),
+    key=("owner_id", "owned_id"),
+    required=False,
+    columns=(
+        Column("owner_id", Kind.ID, True, "entity_id of the holder.", "E-PARENT", nonblank=True),
+        Column("owned_id", Kind.ID, True, "entity_id of the entity held.", "E-CELLCO",
+               nonblank=True),
+        Column("equity_pct", Kind.PERCENT, False, "Equity held (0-100).", "30"),
+        Column("voting_pct", Kind.PERCENT, False, "Voting rights held (0-100).", "30"),
+        Column("board_pct", Kind.PERCENT, False, "Board seats held (0-100).", "0"),
+        Column("debt_pct", Kind.PERCENT, False, "Share of the owned entity's debt held (0-100).",
+               "0"),
+        Column("appoints_officer", Kind.BOOL, False,
+               "true when the holder may appoint a covered officer.", "false",
+               default="false"),
+    ),
+)
+
+SHEETS: tuple[Sheet, ...] = (BATTERIES, COMPONENTS, MINERAL_LINES, ENTITIES, COSTS, OWNERSHIP)
 
 # Sheets the template adds for people (instructions) and for its dropdowns (lists). The reader
 # recognises them and does not report them as unknown sheets.

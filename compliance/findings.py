@@ -111,6 +111,10 @@ MISSING_DATE = _code("missing-date", Severity.ERROR, "Date needed by a rule is m
                      "The battery lacks the date that selects the rule values.")
 
 
+UNKNOWN_CATEGORY = _code("unknown-category", Severity.ERROR, "Not a battery category",
+                         "Use one of the battery categories of Regulation (EU) 2023/1542.")
+
+
 def code_info(code: str) -> Code:
     return _CODES[code]
 

@@ -12,8 +12,10 @@ from compliance import findings as F
 from compliance.contract import (
     BATTERIES,
     COMPONENTS,
+    COSTS,
     ENTITIES,
     MINERAL_LINES,
+    OWNERSHIP,
     SHEETS,
     TEMPLATE_SHEETS,
     Kind,
@@ -53,6 +55,8 @@ class Bom:
     components: pl.DataFrame
     minerals: pl.DataFrame
     entities: pl.DataFrame
+    costs: pl.DataFrame = field(default_factory=lambda: _empty_typed(COSTS))
+    ownership: pl.DataFrame = field(default_factory=lambda: _empty_typed(OWNERSHIP))
     findings: list[Finding] = field(default_factory=list)
     excluded: pl.DataFrame = field(default_factory=lambda: _empty_excluded())
     letters: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -61,8 +65,13 @@ class Bom:
     source: InputFile | None = None
 
     def frame(self, sheet: str) -> pl.DataFrame:
-        return {"batteries": self.batteries, "components": self.components,
-                "minerals": self.minerals, "entities": self.entities}[sheet]
+        return getattr(self, sheet)  # type: ignore[no-any-return]
+
+    def has_column(self, sheet: str, column: str) -> bool:
+        """Whether the workbook's sheet had this column (in-memory BOMs have them all)."""
+        if self.source is None:
+            return True
+        return column in self.letters.get(sheet, {})
 
     def letter(self, sheet: str, column: str) -> str | None:
         return self.letters.get(sheet, {}).get(column)
@@ -82,6 +91,8 @@ class Bom:
         components: Sequence[Mapping[str, Any]] = (),
         minerals: Sequence[Mapping[str, Any]] = (),
         entities: Sequence[Mapping[str, Any]] = (),
+        costs: Sequence[Mapping[str, Any]] = (),
+        ownership: Sequence[Mapping[str, Any]] = (),
     ) -> Bom:
         """Build a BOM from Python records, read exactly as workbook cells would be.
 
@@ -89,7 +100,7 @@ class Bom:
         were on row 1 of a sheet, so findings still point somewhere a person can look.
         """
         grids = {"batteries": batteries, "components": components, "minerals": minerals,
-                 "entities": entities}
+                 "entities": entities, "costs": costs, "ownership": ownership}
         out: list[Finding] = []
         raws: dict[str, RawSheet] = {}
         for spec in SHEETS:
@@ -259,7 +270,7 @@ def _assemble(
     left_out = [p.filter(pl.col("sheet") == "batteries").get_column("battery_id")
                 for p in excluded_parts]
     known = pl.concat([frames["batteries"].get_column("battery_id"), *left_out]).drop_nulls()
-    for sheet in (COMPONENTS, MINERAL_LINES):
+    for sheet in (COMPONENTS, MINERAL_LINES, COSTS):
         frame = frames[sheet.name]
         orphan = frame.filter(~pl.col("battery_id").is_in(known.implode()))
         for row, battery in orphan.select(ROW, "battery_id").iter_rows():
@@ -283,7 +294,8 @@ def _assemble(
             stat.excluded_rows = stat.data_rows - stat.used_rows
     return Bom(
         batteries=frames["batteries"], components=frames["components"],
-        minerals=frames["minerals"], entities=frames["entities"], findings=out,
+        minerals=frames["minerals"], entities=frames["entities"], costs=frames["costs"],
+        ownership=frames["ownership"], findings=out,
         excluded=excluded, letters=letters, sheet_names=names, stats=stats, source=source)
 
 
@@ -329,7 +341,9 @@ def _check_entity_references(
 ) -> None:
     known = frames["entities"].get_column("entity_id").implode()
     refs = ((COMPONENTS, ("manufacturer",)),
-            (MINERAL_LINES, ("extraction_entity", "processing_entity", "recycling_entity")))
+            (MINERAL_LINES, ("extraction_entity", "processing_entity", "recycling_entity")),
+            (COSTS, ("supplier",)), (BATTERIES, ("taxpayer",)),
+            (OWNERSHIP, ("owner_id", "owned_id")))
     for sheet, columns in refs:
         frame = frames[sheet.name]
         for column in columns:

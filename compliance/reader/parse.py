@@ -14,10 +14,13 @@ import polars as pl
 
 from compliance import findings as F
 from compliance.contract import (
+    CATEGORIES,
+    CATEGORY_ALIASES,
     COMPONENT_TYPE_ALIASES,
     COMPONENT_TYPES,
     MINERAL_ALIASES,
     MINERALS,
+    OTHER_MATERIALS,
     Column,
     Kind,
 )
@@ -249,8 +252,11 @@ _CONVERTERS = {
     Kind.DATE: _date,
     Kind.BOOL: _bool,
     Kind.COUNTRY: _country,
-    Kind.MINERAL: _vocabulary(MINERALS, MINERAL_ALIASES, F.UNKNOWN_MINERAL,
-                              "an applicable critical mineral of IRC 45X(c)(6)"),
+    Kind.MINERAL: _vocabulary((*MINERALS, *OTHER_MATERIALS), MINERAL_ALIASES, F.UNKNOWN_MINERAL,
+                              "an applicable critical mineral of IRC 45X(c)(6) (or lead or "
+                              "copper)"),
+    Kind.CATEGORY: _vocabulary(CATEGORIES, CATEGORY_ALIASES, F.UNKNOWN_CATEGORY,
+                               "a battery category (" + ", ".join(CATEGORIES) + ")"),
     Kind.COMPONENT_TYPE: _vocabulary(
         COMPONENT_TYPES, COMPONENT_TYPE_ALIASES, F.UNKNOWN_COMPONENT_TYPE,
         "a battery component type (" + ", ".join(COMPONENT_TYPES) + ")"),

@@ -88,7 +88,8 @@ def locate_columns(
                 F.MISSING_COLUMN,
                 f"sheet '{actual_name}' has no '{col.name}' column ({col.description})",
                 sheet=actual_name, row=best_row + 1, column=col.name))
-        else:
+        elif col.default is not None:
+            # Only worth a note when the absence means something (recycled read as false).
             out.append(Finding.make(
                 F.OPTIONAL_COLUMN_ABSENT,
                 f"optional column '{col.name}' is absent"
