@@ -48,11 +48,14 @@ def audit(
     as_of: dt.date | str | None = None,
     *,
     name: str | None = None,
+    strict: bool = False,
 ) -> AuditReport:
     """Audit a BOM (path, bytes, binary file object or :class:`Bom`) against rulesets.
 
     ``as_of`` evaluates every battery as if each of its dates (placed in service, acquired, ...)
-    were that day: "would this battery pass if placed in service on 2026-01-01?".
+    were that day: "would this battery pass if placed in service on 2026-01-01?". ``strict``
+    refuses verdicts that rest on ruleset values marked unconfirmed (they become
+    ``insufficient_data``) instead of reporting them as ``provisional``.
     """
     from compliance.engine.audit import run_audit
     from compliance.reader.bom import Bom as _Bom
@@ -60,7 +63,7 @@ def audit(
     bom = source if isinstance(source, _Bom) else read_bom(source, name=name)
     loaded = [r if not isinstance(r, str) else load_ruleset(r) for r in rulesets]
     day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
-    return run_audit(bom, loaded, day)
+    return run_audit(bom, loaded, day, strict=strict)
 
 
 def validate(source: Any, *, name: str | None = None) -> ValidationReport:

@@ -80,17 +80,19 @@ def main() -> None:
               help="Ruleset to apply (repeatable). Default: us-ira-30d.")
 @click.option("--as-of", type=IsoDate(), default=None,
               help="Evaluate every battery as if its dates were this day (YYYY-MM-DD).")
+@click.option("--strict", is_flag=True,
+              help="Refuse verdicts that rest on ruleset values marked unconfirmed.")
 @format_option
 @output_option
 @_handle_errors
-def audit(file: Path, rulesets: tuple[str, ...], as_of: dt.date | None, fmt: str,
+def audit(file: Path, rulesets: tuple[str, ...], as_of: dt.date | None, strict: bool, fmt: str,
           output: Path | None) -> None:
     """Audit the BOM workbook FILE: a verdict per battery, with what breaks it and by how much."""
     import compliance
     from compliance.report.model import Status
 
     report = compliance.audit(file, rulesets=rulesets or compliance.DEFAULT_RULESETS,
-                              as_of=as_of)
+                              as_of=as_of, strict=strict)
     if fmt == "json":
         _emit(report.model_dump_json(indent=2), output)
     else:

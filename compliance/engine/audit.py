@@ -15,6 +15,7 @@ from compliance.reader.bom import Bom
 from compliance.report.model import (
     AuditReport,
     BatteryReport,
+    DataGap,
     InputRef,
     RequirementResult,
     RulesetRef,
@@ -34,10 +35,12 @@ _EVALUATORS = {
     ProhibitedEntity: evaluate_prohibited,
 }
 
-_ORDER = {Status.FAIL: 3, Status.INSUFFICIENT_DATA: 2, Status.PASS: 1, Status.NOT_APPLICABLE: 0}
+_ORDER = {Status.FAIL: 4, Status.INSUFFICIENT_DATA: 3, Status.PROVISIONAL: 2, Status.PASS: 1,
+          Status.NOT_APPLICABLE: 0}
 
 
-def run_audit(bom: Bom, rulesets: Sequence[LoadedRuleset], as_of: dt.date | None) -> AuditReport:
+def run_audit(bom: Bom, rulesets: Sequence[LoadedRuleset], as_of: dt.date | None,
+              *, strict: bool = False) -> AuditReport:
     per_battery: dict[str, list[Verdict]] = {}
     rows: dict[str, tuple[int | None, str | None]] = {}
     for loaded in rulesets:
@@ -46,7 +49,7 @@ def run_audit(bom: Bom, rulesets: Sequence[LoadedRuleset], as_of: dt.date | None
         by_requirement = [
             _EVALUATORS[type(req)](req, rs, bom, contexts) for req in rs.requirements]
         for ctx in contexts:
-            results = [r[ctx.battery_id] for r in by_requirement]
+            results = [_confirmation(r[ctx.battery_id], strict) for r in by_requirement]
             per_battery.setdefault(ctx.battery_id, []).append(_verdict(rs, ctx, results))
             rows.setdefault(ctx.battery_id, (ctx.row, ctx.description))
     batteries = [
@@ -66,34 +69,60 @@ def run_audit(bom: Bom, rulesets: Sequence[LoadedRuleset], as_of: dt.date | None
         rulesets=[RulesetRef(id=r.id, version=r.version, sha256=r.sha256,
                              title=r.ruleset.title, last_reviewed=r.ruleset.last_reviewed)
                   for r in rulesets],
-        as_of=as_of, status=overall, summary=summary, batteries=batteries,
+        as_of=as_of, strict=strict, status=overall, summary=summary, batteries=batteries,
         findings=bom.findings, sheets=sheet_summaries(bom))
 
 
+def _confirmation(result: RequirementResult, strict: bool) -> RequirementResult:
+    """Mark a pass or fail resting on an unconfirmed ruleset value as provisional, or, under
+    ``strict``, refuse it (insufficient_data, naming the unconfirmed values)."""
+    if not result.provisional or result.status not in (Status.PASS, Status.FAIL):
+        return result
+    unconfirmed = [p for p in result.parameters if p.status == "unconfirmed"]
+    if not strict:
+        return result.model_copy(update={"status": Status.PROVISIONAL,
+                                         "provisional_outcome": result.status})
+    gaps = [*result.gaps, *(
+        DataGap(sheet="ruleset", row=None, column=p.name, cell=None, item_id=None,
+                message=f"ruleset value {p.name} (from {p.in_force_from}) is unconfirmed; "
+                        "--strict refuses verdicts that depend on it")
+        for p in unconfirmed)]
+    return result.model_copy(update={"status": Status.INSUFFICIENT_DATA, "gaps": gaps,
+                                     "credit_usd": None,
+                                     "explanation": result.explanation + " (refused under "
+                                     "--strict: depends on unconfirmed ruleset values)"})
+
+
+def outcome(result: RequirementResult | Verdict) -> Status:
+    """The pass/fail a provisional result would have; other statuses unchanged."""
+    return result.provisional_outcome or result.status
+
+
 def _verdict(rs: Ruleset, ctx: BatteryContext, results: list[RequirementResult]) -> Verdict:
-    statuses = [r.status for r in results]
+    statuses = [outcome(r) for r in results]
     gating = [r for r in results if r.effect != Effect.CREDIT.value]
     credits = [r for r in results if r.effect == Effect.CREDIT.value]
     if Status.FAIL in statuses:
         status = Status.FAIL
     elif Status.INSUFFICIENT_DATA in statuses:
         status = Status.INSUFFICIENT_DATA
-    elif all(r.status is Status.NOT_APPLICABLE for r in (credits or results)):
+    elif all(outcome(r) is Status.NOT_APPLICABLE for r in (credits or results)):
         # No amount-bearing requirement applies: the battery is outside the ruleset's dates.
         status = Status.NOT_APPLICABLE
     else:
         status = Status.PASS
 
     credit: Decimal | None
-    if any(r.status is Status.FAIL for r in gating):
+    if any(outcome(r) is Status.FAIL for r in gating):
         credit = Decimal(0)
-    elif status is Status.NOT_APPLICABLE or any(
-            r.status is Status.INSUFFICIENT_DATA for r in results):
+    elif status is Status.NOT_APPLICABLE or Status.INSUFFICIENT_DATA in statuses:
         credit = None
     elif credits:
-        credit = sum((r.credit_usd or Decimal(0) for r in credits), Decimal(0))
+        credit = sum((r.credit_usd or Decimal(0) for r in credits
+                      if outcome(r) is Status.PASS), Decimal(0))
     else:
         credit = None
+    provisional = any(r.status is Status.PROVISIONAL for r in results)
 
     gaps = [g for r in results for g in r.gaps]
     failing = [r for r in results if r.status is Status.FAIL]
@@ -108,10 +137,15 @@ def _verdict(rs: Ruleset, ctx: BatteryContext, results: list[RequirementResult])
                    f"gap{'s' if len(gaps) != 1 else ''}")
     else:
         summary = "no requirement of this ruleset applies on the battery's dates"
+    shown = status
+    if provisional and status in (Status.PASS, Status.FAIL):
+        shown = Status.PROVISIONAL
+        summary = f"provisional ({status.value}): {summary}; rests on unconfirmed ruleset values"
     return Verdict(
-        ruleset=rs.id, status=status, credit_usd=credit, dates=dict(ctx.dates),
+        ruleset=rs.id, status=shown, credit_usd=credit, dates=dict(ctx.dates),
         date_source=ctx.date_source, requirements=results, gaps=gaps,
-        provisional=any(r.provisional for r in results), summary=summary)
+        provisional=provisional, provisional_outcome=status if shown != status else None,
+        summary=summary)
 
 
 def _summary(batteries: list[BatteryReport], bom: Bom) -> Summary:
@@ -121,7 +155,7 @@ def _summary(batteries: list[BatteryReport], bom: Bom) -> Summary:
     return Summary(
         batteries=len(batteries), passed=count[Status.PASS], failed=count[Status.FAIL],
         insufficient_data=count[Status.INSUFFICIENT_DATA],
-        not_applicable=count[Status.NOT_APPLICABLE],
+        not_applicable=count[Status.NOT_APPLICABLE], provisional=count[Status.PROVISIONAL],
         errors=sum(1 for f in bom.findings if f.severity is Severity.ERROR),
         warnings=sum(1 for f in bom.findings if f.severity is Severity.WARNING))
 

@@ -27,6 +27,9 @@ class Status(StrEnum):
     FAIL = "fail"
     INSUFFICIENT_DATA = "insufficient_data"
     NOT_APPLICABLE = "not_applicable"
+    # A pass or fail that rests on a ruleset value marked unconfirmed; the outcome it would be
+    # is in ``provisional_outcome``. ``--strict`` turns these into insufficient_data.
+    PROVISIONAL = "provisional"
 
 
 class Citation(Model):
@@ -89,6 +92,7 @@ class RequirementResult(Model):
     gaps: list[DataGap] = Field(default_factory=list)
     parameters: list[ParameterUse] = Field(default_factory=list)
     provisional: bool = False
+    provisional_outcome: Status | None = None
     citation: list[Citation] = Field(default_factory=list)
 
 
@@ -103,10 +107,13 @@ class Verdict(Model):
     requirements: list[RequirementResult]
     gaps: list[DataGap] = Field(default_factory=list)
     provisional: bool = False
+    provisional_outcome: Status | None = None
     summary: str
 
 
 class BatteryReport(Model):
+    """A battery's verdicts; ``status`` is the least favourable across rulesets."""
+
     battery_id: str
     row: int | None
     description: str | None = None
@@ -143,6 +150,7 @@ class Summary(Model):
     failed: int
     insufficient_data: int
     not_applicable: int
+    provisional: int = 0
     errors: int
     warnings: int
 
@@ -158,6 +166,7 @@ class AuditReport(Model):
     input: InputRef
     rulesets: list[RulesetRef]
     as_of: dt.date | None
+    strict: bool = False
     status: Status
     summary: Summary
     batteries: list[BatteryReport]

@@ -10,7 +10,7 @@ from compliance.report.model import AuditReport, RequirementResult, Status, Vali
 from compliance.rules.loader import LoadedRuleset
 
 _STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.INSUFFICIENT_DATA: "yellow",
-          Status.NOT_APPLICABLE: "dim"}
+          Status.NOT_APPLICABLE: "dim", Status.PROVISIONAL: "magenta"}
 _SEVERITY_STYLE = {"error": "red", "warning": "yellow", "info": "dim"}
 MAX_LINES = 10  # per requirement in text; the JSON report has every line
 
@@ -56,8 +56,8 @@ def render_audit(report: AuditReport, *, color: bool = False) -> str:
             style = _STYLE[verdict.status]
             credit = ("" if verdict.credit_usd is None
                       else f", credit {_usd(verdict.credit_usd)}")
-            prov = " [yellow](provisional: uses unconfirmed values)[/yellow]" \
-                if verdict.provisional else ""
+            prov = (f" [magenta](would be {verdict.provisional_outcome.value}; rests on "
+                    "unconfirmed ruleset values)[/magenta]" if verdict.provisional_outcome else "")
             dates = ", ".join(f"{k} {v}" for k, v in verdict.dates.items())
             console.print(f"[bold]{escape(battery.battery_id)}[/bold] "
                           f"[{style}]{verdict.status.value.upper()}[/{style}] under "
