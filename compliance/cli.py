@@ -177,6 +177,34 @@ def rulesets_show(ruleset_id: str, fmt: str) -> None:
     click.echo(render_ruleset(loaded, color=sys.stdout.isatty()))
 
 
+@rulesets.command("diff")
+@click.argument("old", metavar="ID@A|PATH")
+@click.argument("new", metavar="ID@B|PATH")
+@_handle_errors
+def rulesets_diff(old: str, new: str) -> None:
+    """Say in plain words what changed between two rulesets or editions."""
+    from compliance.rules.diff import diff_rulesets
+    from compliance.rules.loader import load_ruleset
+
+    a, b = load_ruleset(old), load_ruleset(new)
+    changes = diff_rulesets(a.ruleset, b.ruleset)
+    click.echo(f"{a.id}@{a.version} -> {b.id}@{b.version}: "
+               f"{len(changes)} change{'s' if len(changes) != 1 else ''}")
+    for line in changes:
+        click.echo(f"- {line}")
+
+
+@rulesets.command("editions")
+@click.argument("ruleset_id", metavar="ID")
+@_handle_errors
+def rulesets_editions(ruleset_id: str) -> None:
+    """List the bundled editions of a ruleset, oldest first."""
+    from compliance.rules.loader import editions
+
+    for r in editions(ruleset_id):
+        click.echo(f"{r.id}@{r.version}  (reviewed {r.ruleset.last_reviewed})  sha256 {r.sha256}")
+
+
 @main.command("schema")
 def schema() -> None:
     """Print the JSON Schema of the audit report."""

@@ -52,13 +52,26 @@ def bundled_dir() -> Path:
     raise RulesetError("the bundled rulesets folder is missing from this installation")
 
 
+EDITIONS_DIR = "editions"
+
+
 def available() -> list[Path]:
+    """Folders of the bundled rulesets (each holds its current edition as ruleset.yaml)."""
     base = bundled_dir()
-    return sorted(p.parent for p in base.glob(f"*/{RULESET_FILE}"))
+    return sorted(p.parent for p in base.rglob(RULESET_FILE))
+
+
+def editions(ruleset_id: str) -> list[LoadedRuleset]:
+    """Every bundled edition of a ruleset, oldest first, the current one last."""
+    folder = _bundled_folder(ruleset_id)
+    older = [_load_file(p) for p in sorted((folder / EDITIONS_DIR).glob("*.yaml"))]
+    older.sort(key=lambda r: _version_key(r.version))
+    return [*older, _load_file(folder / RULESET_FILE)]
 
 
 def load_ruleset(id_or_path: str | Path) -> LoadedRuleset:
-    """Load a bundled ruleset by id, or a ruleset file or folder by path."""
+    """Load a ruleset: a bundled id (``us-ira-30d``), a pinned edition (``us-ira-30d@1.0.0``),
+    or a ruleset file or folder by path."""
     text = str(id_or_path)
     path = Path(text)
     if path.suffix in (".yaml", ".yml") or path.is_dir() or path.is_file() or "/" in text:
@@ -67,12 +80,35 @@ def load_ruleset(id_or_path: str | Path) -> LoadedRuleset:
         if not path.is_file():
             raise RulesetError(f"no ruleset file at {path}", code="ruleset-not-found")
         return _load_file(path)
-    candidate = bundled_dir() / text / RULESET_FILE
+    ruleset_id, _, version = text.partition("@")
+    folder = _bundled_folder(ruleset_id)
+    current = _load_file(folder / RULESET_FILE)
+    if not version or version == current.version:
+        return current
+    candidate = folder / EDITIONS_DIR / f"{version}.yaml"
     if not candidate.is_file():
-        known = ", ".join(p.name for p in available()) or "none"
-        raise RulesetError(f"unknown ruleset '{text}' (bundled: {known})",
+        known = ", ".join(r.version for r in editions(ruleset_id))
+        raise RulesetError(f"ruleset '{ruleset_id}' has no edition {version} (bundled: {known})",
                            code="ruleset-not-found")
-    return _load_file(candidate)
+    loaded = _load_file(candidate)
+    if loaded.version != version or loaded.id != ruleset_id:
+        raise RulesetError(f"file says {loaded.id}@{loaded.version}, expected "
+                           f"{ruleset_id}@{version}", where=str(candidate))
+    return loaded
+
+
+def _bundled_folder(ruleset_id: str) -> Path:
+    base = bundled_dir()
+    for folder in available():
+        if folder.name == ruleset_id:
+            return folder
+    known = ", ".join(p.name for p in available()) or "none"
+    raise RulesetError(f"unknown ruleset '{ruleset_id}' (bundled: {known})",
+                       code="ruleset-not-found", where=str(base))
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in version.split("."))
 
 
 def _load_file(path: Path) -> LoadedRuleset:
