@@ -20,6 +20,7 @@ class Kind(StrEnum):
     DATE = "date"
     MONEY = "money"  # exact decimal, US dollars, >= 0
     MASS = "mass"  # exact decimal, kilograms, >= 0
+    NUMBER = "number"  # exact decimal, >= 0, in the unit the column names
     PERCENT = "percent"  # 0-100, or an Excel percent-formatted cell
     BOOL = "bool"
     COUNTRY = "country"  # ISO 3166-1 alpha-2 after normalisation
@@ -143,7 +144,7 @@ BATTERIES = Sheet(
                "Date the battery was placed on the EU market (EU Batteries Regulation).", ""),
         Column("category", Kind.CATEGORY, False,
                "Battery category: " + ", ".join(CATEGORIES) + ".", "EV"),
-        Column("capacity_kwh", Kind.MASS, False, "Energy capacity, kWh.", "75"),
+        Column("capacity_kwh", Kind.NUMBER, False, "Energy capacity, kWh.", "75"),
         Column("taxpayer", Kind.ID, False,
                "entity_id of the taxpayer claiming a credit (45X/48E prohibited-entity tests).",
                ""),

@@ -8,9 +8,10 @@ and the template can never ask for something the reader does not read.
 
 Choices worth knowing:
 
-* Dropdowns (country, mineral, component type, true/false) are *warning*-style validations:
-  the reader also accepts English country names ("Japan"), mineral spellings ("aluminium") and
-  component aliases ("cell"), so Excel warns but does not refuse them. Blanks are allowed.
+* Dropdowns (country, mineral, component type, battery category, true/false) are
+  *warning*-style validations: the reader also accepts English country names ("Japan"), mineral
+  spellings ("aluminium"), aliases ("cell") and "yes"/"no", so Excel warns but does not refuse
+  them. Blanks are allowed.
 * The dropdown values live on a hidden ``lists`` sheet and are referenced by range: the country
   list is far longer than the 255 characters Excel allows for an inline list. ``instructions`` and
   ``lists`` are in :data:`~compliance.contract.TEMPLATE_SHEETS`, so the reader ignores them.
@@ -38,6 +39,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from compliance.contract import (
+    CATEGORIES,
     COMPONENT_TYPES,
     MINERALS,
     SHEETS,
@@ -63,6 +65,7 @@ NUMBER_FORMATS: dict[Kind, str] = {
     Kind.DATE: "yyyy-mm-dd",
     Kind.MONEY: "#,##0.00",
     Kind.MASS: "#,##0.0##",
+    Kind.NUMBER: "#,##0.0##",
     Kind.PERCENT: "0.00",
     Kind.ID: TEXT_FORMAT,
     Kind.TEXT: TEXT_FORMAT,
@@ -71,6 +74,7 @@ NUMBER_FORMATS: dict[Kind, str] = {
     Kind.MINERAL: TEXT_FORMAT,
     Kind.COMPONENT_TYPE: TEXT_FORMAT,
     Kind.BOOL: TEXT_FORMAT,
+    Kind.CATEGORY: TEXT_FORMAT,
 }
 
 # How each kind is described in the instructions table.
@@ -79,16 +83,27 @@ KIND_LABELS: dict[Kind, str] = {
     Kind.TEXT: "text",
     Kind.DATE: "date (YYYY-MM-DD)",
     Kind.MONEY: "amount, USD",
-    Kind.MASS: "mass, kg",
+    Kind.MASS: "mass, kg, >= 0",
+    Kind.NUMBER: "number, >= 0",
     Kind.PERCENT: "percent, 0-100",
     Kind.BOOL: "true / false",
     Kind.COUNTRY: "country (ISO code)",
     Kind.MINERAL: "mineral (list)",
     Kind.COMPONENT_TYPE: "component type (list)",
     Kind.LIST: "';'-separated list",
+    Kind.CATEGORY: "battery category (list)",
 }
 
 BOOLEANS: tuple[str, ...] = ("true", "false")
+
+# Kinds that get a dropdown, and how the instructions name their lists.
+_VOCABULARY_KINDS: dict[Kind, str] = {
+    Kind.COUNTRY: "countries",
+    Kind.MINERAL: "minerals",
+    Kind.COMPONENT_TYPE: "component types",
+    Kind.CATEGORY: "battery categories",
+    Kind.BOOL: "true/false",
+}
 
 _BOLD = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", start_color="FFD9E1F2", end_color="FFD9E1F2")
@@ -107,8 +122,7 @@ def build_template() -> Workbook:
     from compliance.countries import COUNTRY_CODES, country_name
 
     wb = Workbook()
-    instructions = wb.active
-    assert instructions is not None
+    instructions = wb.worksheets[0]
     instructions.title = INSTRUCTIONS
 
     lists = _ListsSheet(wb.create_sheet(LISTS))
@@ -116,6 +130,7 @@ def build_template() -> Workbook:
     lists.add("country_name", [country_name(code) for code in COUNTRY_CODES])
     minerals = lists.add("mineral", MINERALS)
     component_types = lists.add("component_type", COMPONENT_TYPES)
+    categories = lists.add("category", CATEGORIES)
     booleans = lists.add("boolean", BOOLEANS)
     lists.ws.sheet_state = "hidden"
 
@@ -127,6 +142,8 @@ def build_template() -> Workbook:
                        "from the list (e.g. lithium, nickel, cobalt, graphite)."),
         Kind.COMPONENT_TYPE: (component_types, "Component type: one of "
                               + ", ".join(COMPONENT_TYPES) + "."),
+        Kind.CATEGORY: (categories, "Battery category: one of " + ", ".join(CATEGORIES)
+                        + "."),
         Kind.BOOL: (booleans, "Write true or false."),
     }
     for spec in SHEETS:
@@ -215,7 +232,7 @@ def _data_sheet(ws: Worksheet, spec: Sheet,
 
 
 def _validation(kind: Kind, formula: str, message: str) -> DataValidation:
-    # BOOL uses an inline list so the workbook still works if someone unhides and edits 'lists'.
+    # true/false fits an inline list (Excel allows 255 characters); the others are ranges.
     formula1 = '"' + ",".join(BOOLEANS) + '"' if kind is Kind.BOOL else formula
     return DataValidation(
         type="list", formula1=formula1, allow_blank=True, showDropDown=False,
@@ -293,35 +310,43 @@ def _instructions(ws: Worksheet) -> None:
 
 
 def _how_to() -> list[str]:
-    per_battery = [s.key[-1] for s in SHEETS if len(s.key) > 1 and s.key[0] == "battery_id"]
-    unique = [f"{s.key[0]} in '{s.name}'" for s in SHEETS if len(s.key) == 1]
+    needed = [s.name for s in SHEETS if s.required]
+    optional = [s.name for s in SHEETS if not s.required]
+    keys = "; ".join(" + ".join(s.key) + f" in '{s.name}'" for s in SHEETS if s.key)
     refs = [c.name for s in SHEETS for c in s.columns
-            if c.kind is Kind.ID and not c.nonblank]
+            if c.kind is Kind.ID and "entity_id" in c.description]
+    used = {c.kind for s in SHEETS for c in s.columns}
+    lists = [noun for kind, noun in _VOCABULARY_KINDS.items() if kind in used]
     defaults = sorted({c.name for s in SHEETS for c in s.columns
                        if c.kind is Kind.BOOL and c.default == "false"})
-    rows = "; ".join(f"'{s.name}': {s.description[0].lower()}{s.description[1:].rstrip('.')}"
-                     for s in SHEETS)
+    sheets = f"Sheets {', '.join(needed)} are needed"
+    if optional:
+        sheets += f"; {', '.join(optional)} are optional (fill what your rulesets use)"
     return [
-        f"1. One record per row ({rows}). Keep the header rows as they are; hover over a "
-        "header for its meaning. Each sheet's columns are listed below.",
-        "2. Identifiers are text, kept exactly as typed (\"00123\" stays \"00123\"). "
-        f"Unique: {' and '.join(unique)}; {' and '.join(per_battery)} within a "
-        f"battery; battery_id links each row to its battery; {', '.join(refs)} name an "
-        "entity_id of the 'entities' sheet.",
+        "1. One record per row; each sheet's table below says what a row is. Keep the header "
+        f"rows as they are; hover over a header for its meaning. {sheets}.",
+        "2. Identifiers are text, kept exactly as typed (\"00123\" stays \"00123\"). Unique: "
+        f"{keys}. battery_id ties a row to its battery; {', '.join(refs)} name an entity_id "
+        "of 'entities'.",
         "3. Countries: the two-letter ISO code (US, CN, AU; pick from the list) or an "
         "unambiguous English name such as Japan. \"Korea\" and \"Congo\" are ambiguous: write "
         "KR or KP, CD or CG.",
-        "4. Percentages: write a number from 0 to 100 (25 means 25 %); cells formatted as a "
+        f"4. Lists ({', '.join(lists)}): pick from the dropdown; Excel warns about other "
+        "values, and the audit reports any it cannot read. An empty cell in "
+        f"{_or(defaults)} means false.",
+        "5. Percentages: write a number from 0 to 100 (25 means 25 %); cells formatted as a "
         "percentage (25%) are read too.",
-        "5. Dates: a date cell or text YYYY-MM-DD (e.g. 2024-06-30). Amounts: plain numbers in "
+        "6. Dates: a date cell or text YYYY-MM-DD (e.g. 2024-06-30). Amounts: plain numbers in "
         "US dollars (2400.00); masses in kilograms.",
-        "6. true/false columns: pick true or false from the list; an empty "
-        f"{' or '.join(defaults)} cell means false.",
         "7. Leave a cell empty when the value is unknown: the audit reports the gap where it "
         "can change a verdict and never guesses it.",
         "8. The 'instructions' and hidden 'lists' sheets (dropdown values) are ignored when the "
         "workbook is read; you may delete them.",
     ]
+
+
+def _or(words: list[str]) -> str:
+    return words[0] if len(words) < 2 else f"{', '.join(words[:-1])} or {words[-1]}"
 
 
 def _describe(col: Column) -> str:

@@ -6,9 +6,15 @@ import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 
+from compliance.engine import predicate as P
+from compliance.engine.concentration import evaluate_concentration
 from compliance.engine.context import BatteryContext, battery_contexts, money
+from compliance.engine.cost_ratio import evaluate_cost_ratio
+from compliance.engine.forbidden import evaluate_forbidden
 from compliance.engine.in_force import evaluate_in_force
+from compliance.engine.params import ParamLookup
 from compliance.engine.prohibited import evaluate_prohibited
+from compliance.engine.recycled import evaluate_recycled
 from compliance.engine.share import evaluate_share
 from compliance.findings import Severity
 from compliance.reader.bom import Bom
@@ -26,13 +32,27 @@ from compliance.report.model import (
     Verdict,
 )
 from compliance.rules.loader import LoadedRuleset
-from compliance.rules.model import ContentShare, Effect, InForce, ProhibitedEntity, Ruleset
+from compliance.rules.model import (
+    ConcentrationCap,
+    ContentShare,
+    CostRatio,
+    Effect,
+    ForbiddenRows,
+    InForce,
+    ProhibitedEntity,
+    RecycledContent,
+    Ruleset,
+)
 from compliance.version import __version__
 
 _EVALUATORS = {
     InForce: evaluate_in_force,
     ContentShare: evaluate_share,
     ProhibitedEntity: evaluate_prohibited,
+    CostRatio: evaluate_cost_ratio,
+    RecycledContent: evaluate_recycled,
+    ConcentrationCap: evaluate_concentration,
+    ForbiddenRows: evaluate_forbidden,
 }
 
 _ORDER = {Status.FAIL: 4, Status.INSUFFICIENT_DATA: 3, Status.PROVISIONAL: 2, Status.PASS: 1,
@@ -47,7 +67,8 @@ def run_audit(bom: Bom, rulesets: Sequence[LoadedRuleset], as_of: dt.date | None
         rs = loaded.ruleset
         contexts = battery_contexts(bom, rs, as_of)
         by_requirement = [
-            _EVALUATORS[type(req)](req, rs, bom, contexts) for req in rs.requirements]
+            _scoped(req, rs, bom, contexts, _EVALUATORS[type(req)](req, rs, bom, contexts))
+            for req in rs.requirements]
         for ctx in contexts:
             results = [_confirmation(r[ctx.battery_id], strict) for r in by_requirement]
             per_battery.setdefault(ctx.battery_id, []).append(_verdict(rs, ctx, results))
@@ -71,6 +92,43 @@ def run_audit(bom: Bom, rulesets: Sequence[LoadedRuleset], as_of: dt.date | None
                   for r in rulesets],
         as_of=as_of, strict=strict, status=overall, summary=summary, batteries=batteries,
         findings=bom.findings, sheets=sheet_summaries(bom))
+
+
+def _scoped(req, rs: Ruleset, bom: Bom, contexts: list[BatteryContext],  # type: ignore[no-untyped-def]
+            results: dict[str, RequirementResult]) -> dict[str, RequirementResult]:
+    """Apply ``applies_if`` (tested on the battery's row): outside it, not_applicable; unknown
+    (say, no category given), insufficient_data naming the empty cell."""
+    if req.applies_if is None:
+        return results
+    rows = {r["battery_id"]: r for r in bom.batteries.iter_rows(named=True)}
+    out: dict[str, RequirementResult] = {}
+    for ctx in contexts:
+        lookup = ParamLookup(rs, ctx.dates.get(req.date_basis))
+        lists = {n: list(lookup.get(n) or []) for n in P.params_in(req.applies_if)}
+        row = rows.get(ctx.battery_id, {})
+        inside = P.evaluate(req.applies_if, row, lists)
+        result = results[ctx.battery_id]
+        if inside is True:
+            out[ctx.battery_id] = result
+        elif inside is False:
+            out[ctx.battery_id] = result.model_copy(update={
+                "status": Status.NOT_APPLICABLE, "lines": [], "gaps": [], "credit_usd": None,
+                "shortfall_pct": None, "shortfall_usd": None, "shortfall_kg": None,
+                "explanation": "does not apply to this battery: not "
+                               + " and ".join(P.explain(req.applies_if, row, lists,
+                                                        lambda n: n)[0] or ["in scope"])})
+        else:
+            missing = P.explain(req.applies_if, row, lists, lambda n: n)[1]
+            gaps = [DataGap(sheet=bom.display_sheet("batteries"), row=ctx.row, column=c,
+                            cell=(f"{bom.letter('batteries', c)}{ctx.row}"
+                                  if bom.letter("batteries", c) and ctx.row else None),
+                            item_id=ctx.battery_id,
+                            message=f"{c} is empty or invalid; it decides whether "
+                                    f"{req.id} applies") for c in dict.fromkeys(missing)]
+            out[ctx.battery_id] = result.model_copy(update={
+                "status": Status.INSUFFICIENT_DATA, "gaps": [*gaps, *result.gaps],
+                "credit_usd": None})
+    return out
 
 
 def _confirmation(result: RequirementResult, strict: bool) -> RequirementResult:

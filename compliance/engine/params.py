@@ -47,3 +47,17 @@ class ParamLookup:
 
     def uses(self) -> list[ParameterUse]:
         return list(self.used.values())
+
+
+def group_by_values(
+    rs: Ruleset, batteries: list[Any], basis: str, names: list[str]
+) -> tuple[dict[str, ParamLookup], list[list[str]]]:
+    """A lookup per battery, and the batteries grouped by which values of ``names`` are in
+    force on their dates, so rows can be evaluated once per group instead of per battery."""
+    lookups: dict[str, ParamLookup] = {}
+    groups: dict[tuple[Any, ...], list[str]] = {}
+    for ctx in batteries:
+        lookup = ParamLookup(rs, ctx.dates.get(basis))
+        lookups[ctx.battery_id] = lookup
+        groups.setdefault(tuple(lookup.start(n) for n in names), []).append(ctx.battery_id)
+    return lookups, list(groups.values())

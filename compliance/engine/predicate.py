@@ -103,3 +103,23 @@ def explain(
     if value == pred.equals:
         return [], []
     return [f"not {pred.says.format(value=value)}"], []
+
+
+def matching(pred: Predicate, row: Mapping[str, Any], lists: Lists) -> list[str]:
+    """Phrases for the conditions ``row`` meets ("processed in CN"), for rows that match."""
+    if isinstance(pred, AnyOf | AllOf):
+        parts = pred.any if isinstance(pred, AnyOf) else pred.all
+        return [ph for p in parts if evaluate(p, row, lists) for ph in matching(p, row, lists)]
+    if evaluate(pred, row, lists):
+        return [pred.says.format(value=row.get(pred.column))]
+    return []
+
+
+def params_in(pred: Predicate | None) -> list[str]:
+    """Names of the list parameters a predicate reads."""
+    if pred is None:
+        return []
+    if isinstance(pred, AnyOf | AllOf):
+        parts = pred.any if isinstance(pred, AnyOf) else pred.all
+        return sorted({n for p in parts for n in params_in(p)})
+    return sorted(pred.in_ or [])

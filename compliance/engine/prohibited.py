@@ -26,115 +26,53 @@ from compliance.engine.context import (
     pct_near,
     usd,
 )
+from compliance.engine.entities import EntityTests, parameters_of
 from compliance.engine.params import ParamLookup
 from compliance.reader.bom import Bom
 from compliance.reader.sheets import ROW
 from compliance.report.model import Citation, DataGap, LineResult, RequirementResult, Status
-from compliance.rules.model import EntityTest, ProhibitedEntity, Ruleset
-
-
-class EntityVerdicts:
-    """Each entity's result under one entity test with one set of parameter values."""
-
-    def __init__(self, test: EntityTest, entities: pl.DataFrame, lookup: ParamLookup):
-        self.test = test
-        self.lookup = lookup
-        self.values = {c.parameter: lookup.get(c.parameter) for c in test.checks}
-        self.rows: dict[str, dict[str, Any]] = {
-            r["entity_id"]: r for r in entities.iter_rows(named=True)}
-        self.results: dict[str, tuple[bool | None, list[str], list[str]]] = {
-            eid: self._judge(rec) for eid, rec in self.rows.items()}
-
-    def _judge(self, rec: dict[str, Any]) -> tuple[bool | None, list[str], list[str]]:
-        """(caught, reasons, unknown columns) from the entity-level checks."""
-        reasons: list[str] = []
-        unknown: list[str] = []
-        for check in self.test.checks:
-            if check.kind == "activity_in":
-                continue
-            param = self.values[check.parameter]
-            value = rec.get(check.column or "")
-            if check.kind == "flag" and param is not True:
-                continue
-            if param is None:
-                continue  # the check is not in force on this day
-            if value is None:
-                unknown.append(check.column or "")
-                continue
-            hit = False
-            shown: Any = value
-            if check.kind == "country_in":
-                hit = value in param
-            elif check.kind == "at_least":
-                hit = Decimal(value) >= param
-                shown = num(Decimal(value))
-            elif check.kind == "flag":
-                hit = value is True
-            elif check.kind == "listed":
-                named = sorted(set(value) & {n.upper() for n in param})
-                hit = bool(named)
-                shown = ", ".join(named)
-            if hit:
-                reasons.append(check.says.format(value=shown))
-        if reasons:
-            return True, reasons, unknown
-        return (None if unknown else False), reasons, unknown
-
-    def activity_countries(self) -> list[str] | None:
-        for check in self.test.checks:
-            if check.kind == "activity_in":
-                return list(self.values[check.parameter] or [])
-        return None
-
-    def activity_reason(self, activity: str) -> str:
-        for check in self.test.checks:
-            if check.kind == "activity_in":
-                return check.says.format(activity=activity)
-        return ""
-
-    def frame(self) -> pl.DataFrame:
-        return pl.DataFrame(
-            {"__eid": list(self.results), "__caught": [r[0] for r in self.results.values()]},
-            schema={"__eid": pl.String, "__caught": pl.Boolean})
+from compliance.rules.model import ProhibitedEntity, Ruleset
 
 
 def evaluate_prohibited(
     req: ProhibitedEntity, rs: Ruleset, bom: Bom, batteries: list[BatteryContext]
 ) -> dict[str, RequirementResult]:
     test = rs.entity_tests[req.entity_test]
-    cols = {ROW, "battery_id", req.item_id, req.measure}
+    measure = req.measure or ROW  # a sheet without amounts (batteries) still has rows
+    cols = {ROW, "battery_id", req.item_id, measure}
     for act in req.activities:
-        cols.update({act.country, act.entity, *([act.when] if act.when else [])})
+        cols.update({act.entity, *([act.country] if act.country else []),
+                     *([act.when] if act.when else [])})
     if req.relief:
         cols.add(req.relief.flag)
     lines = bom.frame(req.sheet).select(sorted(cols))
+    if measure == ROW:
+        lines = lines.with_columns(pl.lit(None, pl.Decimal(38, 6)).alias("__measure"))
+        measure = "__measure"
 
     lookups: dict[str, ParamLookup] = {}
     groups: dict[tuple[Any, ...], list[str]] = defaultdict(list)
-    names = [req.in_force, *[c.parameter for c in test.checks],
+    names = [req.in_force, *parameters_of(rs, req.entity_test),
              *([req.relief.in_force] if req.relief else [])]
     for ctx in batteries:
         lookup = ParamLookup(rs, ctx.dates.get(req.date_basis))
         lookups[ctx.battery_id] = lookup
         groups[tuple(lookup.start(n) for n in names)].append(ctx.battery_id)
 
-    verdict_of: dict[str, EntityVerdicts] = {}
+    verdict_of: dict[str, EntityTests] = {}
     evaluated: list[pl.DataFrame] = []
-    relief_on: dict[str, bool] = {}
     in_force: dict[str, bool] = {}
     for ids in groups.values():
         probe = lookups[ids[0]]
         active = probe.get(req.in_force) is True
         relief = req.relief is not None and probe.get(req.relief.in_force) is True
-        verdicts = EntityVerdicts(test, bom.entities, probe)
+        verdicts = EntityTests(rs, bom.entities, bom.ownership, probe)
+        for name in names:
+            probe.get(name)
         for bid in ids:
-            lookups[bid].get(req.in_force)
-            if req.relief:
-                lookups[bid].get(req.relief.in_force)
-            for c in test.checks:
-                lookups[bid].get(c.parameter)
+            for name in names:
+                lookups[bid].get(name)
             verdict_of[bid] = verdicts
-            relief_on[bid] = relief
             in_force[bid] = active
         if not active:
             continue
@@ -149,8 +87,8 @@ def evaluate_prohibited(
         for rec in interesting.iter_rows(named=True):
             by_battery[rec["battery_id"]].append(rec)
         totals = {r[0]: (r[1], r[2]) for r in frame.group_by("battery_id").agg(
-            pl.col(req.measure).sum().alias("total"),
-            pl.col(req.measure).is_null().sum().alias("missing")).iter_rows()}
+            pl.col(measure).sum().alias("total"),
+            pl.col(measure).is_null().sum().alias("missing")).iter_rows()}
     else:
         totals = {}
 
@@ -185,14 +123,14 @@ def evaluate_prohibited(
         gaps = excluded_gaps(ctx, req.sheet, bom)
         hit_value = Decimal(0)
         for rec in by_battery.get(ctx.battery_id, []):
-            value = rec[req.measure]
+            value = rec[measure]
             share = pct_near(Decimal(value) * 100 / total) if value is not None and total else None
             if rec["__relieved"]:
                 relieved.append(LineResult(sheet=sheet_name, row=rec[ROW],
                                            item_id=str(rec[req.item_id]), value_usd=usd(value),
                                            share_pct=share, reason=req.relief.says))
                 continue
-            reasons, unknown = _line_reasons(rec, req, verdicts)
+            reasons, unknown = _line_reasons(rec, req, verdicts, test.title)
             if rec["__hit"]:
                 hit_value += Decimal(value or 0)
                 hits.append(LineResult(sheet=sheet_name, row=rec[ROW],
@@ -236,11 +174,11 @@ def evaluate_prohibited(
 
 
 def _classify(
-    part: pl.DataFrame, req: ProhibitedEntity, verdicts: EntityVerdicts, relief: bool
+    part: pl.DataFrame, req: ProhibitedEntity, verdicts: EntityTests, relief: bool
 ) -> pl.DataFrame:
     """Add ``__hit`` (bool/None) and ``__relieved`` to each line, vectorised."""
-    ent = verdicts.frame()
-    covered = verdicts.activity_countries()
+    ent = verdicts.frame(req.entity_test)
+    covered = verdicts.activity_countries(req.entity_test)
     hit_exprs = []
     for i, act in enumerate(req.activities):
         caught = f"__caught_{i}"
@@ -248,7 +186,8 @@ def _classify(
                          right_on="__eid", how="left", coalesce=True)
         # An activity with no entity named, or one not in the sheet, cannot be cleared.
         entity_hit = pl.when(pl.col(act.entity).is_null()).then(None).otherwise(pl.col(caught))
-        country_hit = pl.col(act.country).is_in(covered) if covered is not None else pl.lit(False)
+        country_hit = (pl.col(act.country).is_in(covered)
+                       if covered is not None and act.country else pl.lit(False))
         hit = country_hit | entity_hit
         if act.when:
             hit = pl.when(pl.col(act.when) == True).then(hit).otherwise(False)  # noqa: E712
@@ -262,38 +201,38 @@ def _classify(
 
 
 def _line_reasons(
-    rec: dict[str, Any], req: ProhibitedEntity, verdicts: EntityVerdicts
+    rec: dict[str, Any], req: ProhibitedEntity, verdicts: EntityTests, title: str
 ) -> tuple[list[str], list[tuple[str, str]]]:
-    covered = verdicts.activity_countries()
+    covered = verdicts.activity_countries(req.entity_test)
     reasons: list[str] = []
     unknown: list[tuple[str, str]] = []
     for act in req.activities:
         if act.when and rec.get(act.when) is not True:
             continue
-        country = rec.get(act.country)
+        country = rec.get(act.country) if act.country else None
         entity = rec.get(act.entity)
         who = f" by {entity}" if entity else ""
         where = f" in {country}" if country else ""
         found: list[str] = []
         if covered is not None and country in covered:
-            found.append(verdicts.activity_reason(act.name))
-        if entity is not None and entity in verdicts.results:
-            caught, why, missing = verdicts.results[entity]
+            found.append(verdicts.activity_reason(req.entity_test, act.name))
+        if entity is not None and entity in verdicts.rows:
+            caught, why, missing = verdicts.judge(req.entity_test, entity)
             found += why
             if caught is None and not found:
                 cols = ", ".join(missing)
                 unknown.append((act.entity, f"{act.entity} {entity}: {cols} empty in the entities "
                                             f"sheet, so it cannot be cleared as a "
-                                            f"{verdicts.test.title}"))
+                                            f"{title}"))
         elif not found:
             if entity is None:
                 unknown.append((act.entity, f"{act.entity} is empty: who performed the "
                                             f"{act.name} is unknown, so it cannot be cleared as "
-                                            f"a {verdicts.test.title}"))
+                                            f"a {title}"))
             else:
                 unknown.append((act.entity, f"{act.entity} '{entity}' is not in the entities "
                                             "sheet, so it cannot be cleared"))
-        if country is None and covered is not None and not found:
+        if act.country and country is None and covered is not None and not found:
             unknown.append((act.country, f"{act.country} is empty: where the {act.name} took "
                                          "place is unknown"))
         if found:
@@ -305,6 +244,8 @@ def _cells(bom: Bom, req: ProhibitedEntity, rec: dict[str, Any]) -> list[str]:
     out = []
     for act in req.activities:
         for col in (act.country, act.entity):
+            if col is None:
+                continue
             letter = bom.letter(req.sheet, col)
             if letter:
                 out.append(f"{letter}{rec[ROW]}")

@@ -56,8 +56,9 @@ def list_params(pred: Any, rs: Ruleset) -> list[str]:
 def evaluate_share(
     req: ContentShare, rs: Ruleset, bom: Bom, batteries: list[BatteryContext]
 ) -> dict[str, RequirementResult]:
-    lists_used = list_params(req.qualifies, rs)
-    cols = sorted({ROW, "battery_id", req.item_id, req.measure, *P.columns(req.qualifies)})
+    lists_used = sorted({*list_params(req.qualifies, rs), *P.params_in(req.scope)})
+    cols = sorted({ROW, "battery_id", req.item_id, req.measure, *P.columns(req.qualifies),
+                   *(P.columns(req.scope) if req.scope else [])})
     lines = bom.frame(req.sheet).select(cols)
 
     lookups: dict[str, ParamLookup] = {}
@@ -78,6 +79,9 @@ def evaluate_share(
                 lookups[bid].get(n)
             lists_by_battery[bid] = lists
         part = lines.filter(pl.col("battery_id").is_in(ids))
+        if req.scope is not None:
+            # Rows outside the scope (say, lead under 30D) are not part of the share at all.
+            part = part.filter(P.to_expr(req.scope, lists).fill_null(True))
         classified.append(part.with_columns(P.to_expr(req.qualifies, lists).alias(Q)))
     frame = pl.concat(classified) if classified else lines.with_columns(pl.lit(None).alias(Q))
 

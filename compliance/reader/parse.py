@@ -87,7 +87,8 @@ def _money(frame, col, sheet, letter, out, percent_cells, date1904):  # type: ig
     cleaned = _clean_number(pl.col(col.name))
     frame = frame.with_columns(cleaned.cast(DECIMAL, strict=False).alias(col.name))
     bad = pl.col(raw).is_not_null() & pl.col(col.name).is_null()
-    unit = "an amount in US dollars" if col.kind is Kind.MONEY else "a mass in kilograms"
+    unit = {Kind.MONEY: "an amount in US dollars", Kind.MASS: "a mass in kilograms"}.get(
+        col.kind, "a number")
     _report(frame, bad, col, sheet, letter, out, F.INVALID_NUMBER,
             "'{value}' in {column} is not a number; write " + unit + " such as 1234.56", raw)
     return frame.drop(raw)
@@ -248,6 +249,7 @@ def _id(frame, col, sheet, letter, out, percent_cells, date1904):  # type: ignor
 _CONVERTERS = {
     Kind.MONEY: _money,
     Kind.MASS: _money,
+    Kind.NUMBER: _money,
     Kind.PERCENT: _percent,
     Kind.DATE: _date,
     Kind.BOOL: _bool,

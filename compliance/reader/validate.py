@@ -24,7 +24,7 @@ def schema_for(sheet: Sheet) -> pa.DataFrameSchema:
         columns: dict[str, pa.Column] = {}
         for col in sheet.columns:
             checks = []
-            if col.kind in (Kind.MONEY, Kind.MASS):
+            if col.kind in (Kind.MONEY, Kind.MASS, Kind.NUMBER):
                 checks.append(pa.Check.ge(0, error=F.NEGATIVE_VALUE))
             elif col.kind is Kind.PERCENT:
                 checks.append(pa.Check.in_range(0, 100, error=F.INVALID_PERCENT))

@@ -55,6 +55,7 @@ class LineResult(Model):
     item_id: str
     value_usd: Decimal | None
     share_pct: Decimal | None = Field(description="share of the requirement's total, 4 dp")
+    mass_kg: Decimal | None = None
     reason: str
     cells: list[str] = Field(default_factory=list, description="Excel references involved")
 
@@ -83,6 +84,8 @@ class RequirementResult(Model):
     required_pct: Decimal | None = None
     shortfall_pct: Decimal | None = None
     shortfall_usd: Decimal | None = None
+    shortfall_kg: Decimal | None = Field(default=None,
+                                         description="for mass-based rules: mass still missing")
     total_usd: Decimal | None = None
     qualifying_usd: Decimal | None = None
     credit_usd: Decimal | None = None

@@ -13,8 +13,8 @@ from compliance.errors import RulesetError
 from compliance.rules.model import (
     AllOf,
     AnyOf,
-    ContentShare,
-    InForce,
+    ConcentrationCap,
+    CostRatio,
     Leaf,
     Predicate,
     ProhibitedEntity,
@@ -140,11 +140,44 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
+# Which fields of each requirement kind name a parameter, and the units they accept.
+_PARAM_FIELDS: dict[str, dict[str, tuple[Unit, ...]]] = {
+    "in_force": {"parameter": (Unit.BOOLEAN,)},
+    "content_share": {"threshold": (Unit.PERCENT,), "credit": (Unit.USD,)},
+    "prohibited_entity": {"in_force": (Unit.BOOLEAN,)},
+    "cost_ratio": {"threshold": (Unit.PERCENT,), "in_force": (Unit.BOOLEAN,)},
+    "recycled_content": {"minimums": (Unit.PERCENT_TABLE,), "documentation": (Unit.BOOLEAN,)},
+    "concentration_cap": {"cap": (Unit.PERCENT,), "exempt": (Unit.COUNTRIES,)},
+    "forbidden_rows": {},
+}
+_AMOUNT = (Kind.MONEY, Kind.MASS, Kind.NUMBER)
+# Which fields name a column of the requirement's sheet, and the kinds they accept.
+_COLUMN_FIELDS: dict[str, dict[str, tuple[Kind, ...] | None]] = {
+    "in_force": {},
+    "content_share": {"item_id": None, "measure": _AMOUNT},
+    "prohibited_entity": {"item_id": None, "measure": _AMOUNT},
+    "cost_ratio": {"item_id": None, "cost": _AMOUNT, "certified_cost": _AMOUNT,
+                   "supplier": (Kind.ID,)},
+    "recycled_content": {"item_id": None, "material": (Kind.MINERAL,), "mass": _AMOUNT,
+                         "recovered": (Kind.BOOL,)},
+    "concentration_cap": {"item_id": None, "group_by": None, "measure": _AMOUNT},
+    "forbidden_rows": {"item_id": None, "measure": _AMOUNT},
+}
+_PREDICATE_FIELDS = ("qualifies", "scope", "when", "forbidden")
+_CHECK_UNITS: dict[str, tuple[Unit, ...]] = {
+    "activity_in": (Unit.COUNTRIES,), "country_in": (Unit.COUNTRIES,),
+    "at_least": (Unit.PERCENT,), "more_than": (Unit.PERCENT,), "held_by": (Unit.PERCENT,),
+    "listed": (Unit.NAMES,), "flag": (Unit.BOOLEAN,),
+}
+
+
 def check_references(rs: Ruleset) -> list[str]:
     """Every name a requirement uses must exist, with the right unit or column kind."""
     problems: list[str] = []
+    used: set[str] = set()
 
     def param(name: str, units: tuple[Unit, ...], where: str) -> None:
+        used.add(name)
         p = rs.parameters.get(name)
         if p is None:
             problems.append(f"{where}: parameter '{name}' is not defined")
@@ -163,11 +196,6 @@ def check_references(rs: Ruleset) -> list[str]:
             problems.append(f"{where}: column '{name}' is {col.kind}, expected "
                             + " or ".join(k.value for k in kinds))
 
-    for name, basis in rs.date_bases.items():
-        column("batteries", basis.column, f"date_bases.{name}", (Kind.DATE,))
-        if basis.fallback and basis.fallback not in rs.date_bases:
-            problems.append(f"date_bases.{name}.fallback: '{basis.fallback}' is not defined")
-
     def predicate(p: Predicate, sheet: str, where: str) -> None:
         if isinstance(p, AnyOf | AllOf):
             for i, sub in enumerate(p.any if isinstance(p, AnyOf) else p.all):
@@ -177,6 +205,11 @@ def check_references(rs: Ruleset) -> list[str]:
             for ref in p.in_ or ():
                 param(ref, (Unit.COUNTRIES, Unit.NAMES), where)
 
+    for name, basis in rs.date_bases.items():
+        column("batteries", basis.column, f"date_bases.{name}", (Kind.DATE,))
+        if basis.fallback and basis.fallback not in rs.date_bases:
+            problems.append(f"date_bases.{name}.fallback: '{basis.fallback}' is not defined")
+
     seen: set[str] = set()
     for i, req in enumerate(rs.requirements):
         where = f"requirements[{i}] ({req.id})"
@@ -185,74 +218,59 @@ def check_references(rs: Ruleset) -> list[str]:
         seen.add(req.id)
         if req.date_basis not in rs.date_bases:
             problems.append(f"{where}: date_basis '{req.date_basis}' is not defined")
-        if isinstance(req, InForce):
-            param(req.parameter, (Unit.BOOLEAN,), where)
-        elif isinstance(req, ContentShare):
-            column(req.sheet, req.item_id, where)
-            column(req.sheet, req.measure, where, (Kind.MONEY, Kind.MASS))
-            param(req.threshold, (Unit.PERCENT,), where)
-            predicate(req.qualifies, req.sheet, f"{where}.qualifies")
-            if req.credit:
-                param(req.credit, (Unit.USD,), where)
-        elif isinstance(req, ProhibitedEntity):
-            column(req.sheet, req.item_id, where)
-            column(req.sheet, req.measure, where, (Kind.MONEY, Kind.MASS))
-            param(req.in_force, (Unit.BOOLEAN,), where)
-            for act in req.activities:
-                column(req.sheet, act.country, where, (Kind.COUNTRY,))
-                column(req.sheet, act.entity, where, (Kind.ID,))
+        for field, units in _PARAM_FIELDS[req.kind].items():
+            name = getattr(req, field)
+            if name:
+                param(name, units, f"{where}.{field}")
+        sheet = getattr(req, "sheet", None)
+        for field, kinds in _COLUMN_FIELDS[req.kind].items():
+            name = getattr(req, field)
+            if name and sheet:
+                column(sheet, name, f"{where}.{field}", kinds)
+        for field in _PREDICATE_FIELDS:
+            pred = getattr(req, field, None)
+            if pred is not None and sheet:
+                predicate(pred, sheet, f"{where}.{field}")
+        if req.applies_if is not None:
+            predicate(req.applies_if, "batteries", f"{where}.applies_if")
+        if isinstance(req, ProhibitedEntity | ConcentrationCap):
+            steps = req.activities if isinstance(req, ProhibitedEntity) else req.stages
+            for act in steps:
+                if act.country:
+                    column(req.sheet, act.country, where, (Kind.COUNTRY,))
+                if isinstance(req, ProhibitedEntity):
+                    column(req.sheet, act.entity, where, (Kind.ID,))
                 if act.when:
                     column(req.sheet, act.when, where, (Kind.BOOL,))
-            if req.entity_test not in rs.entity_tests:
-                problems.append(f"{where}: entity_test '{req.entity_test}' is not defined")
-            if req.relief:
-                column(req.sheet, req.relief.flag, where, (Kind.BOOL,))
-                param(req.relief.in_force, (Unit.BOOLEAN,), where)
+        if isinstance(req, ProhibitedEntity | CostRatio) and req.entity_test not in rs.entity_tests:
+            problems.append(f"{where}: entity_test '{req.entity_test}' is not defined")
+        if isinstance(req, ProhibitedEntity) and req.relief:
+            column(req.sheet, req.relief.flag, where, (Kind.BOOL,))
+            param(req.relief.in_force, (Unit.BOOLEAN,), where)
+    reachable: set[str] = set()
+    pending = [r.entity_test for r in rs.requirements
+               if isinstance(r, ProhibitedEntity | CostRatio) and r.entity_test in rs.entity_tests]
+    while pending:
+        name = pending.pop()
+        if name not in reachable:
+            reachable.add(name)
+            pending.extend(c.test for c in rs.entity_tests[name].checks
+                           if c.test and c.test in rs.entity_tests)
+    for name in rs.entity_tests:
+        if name not in reachable:
+            problems.append(f"entity_tests.{name}: defined but no requirement uses it")
     for name, test in rs.entity_tests.items():
+        if name not in reachable:
+            continue
         for j, check in enumerate(test.checks):
             where = f"entity_tests.{name}.checks[{j}]"
-            if check.kind in ("activity_in", "country_in"):
-                param(check.parameter, (Unit.COUNTRIES,), where)
-            elif check.kind == "at_least":
-                param(check.parameter, (Unit.PERCENT,), where)
-            elif check.kind == "listed":
-                param(check.parameter, (Unit.NAMES,), where)
-            elif check.kind == "flag":
-                param(check.parameter, (Unit.BOOLEAN,), where)
+            if check.parameter:
+                param(check.parameter, _CHECK_UNITS.get(check.kind, tuple(Unit)), where)
             if check.column:
                 column("entities", check.column, where)
-    used = _used_parameters(rs)
+            if check.test and check.test not in rs.entity_tests:
+                problems.append(f"{where}: test '{check.test}' is not defined")
     for name in rs.parameters:
         if name not in used:
             problems.append(f"parameters.{name}: defined but no requirement uses it")
     return problems
-
-
-def _used_parameters(rs: Ruleset) -> set[str]:
-    used: set[str] = set()
-
-    def walk(p: Predicate) -> None:
-        if isinstance(p, AnyOf):
-            for s in p.any:
-                walk(s)
-        elif isinstance(p, AllOf):
-            for s in p.all:
-                walk(s)
-        else:
-            used.update(p.in_ or ())
-
-    for req in rs.requirements:
-        if isinstance(req, InForce):
-            used.add(req.parameter)
-        elif isinstance(req, ContentShare):
-            used.add(req.threshold)
-            if req.credit:
-                used.add(req.credit)
-            walk(req.qualifies)
-        elif isinstance(req, ProhibitedEntity):
-            used.add(req.in_force)
-            if req.relief:
-                used.add(req.relief.in_force)
-    for test in rs.entity_tests.values():
-        used.update(c.parameter for c in test.checks)
-    return used

@@ -12,7 +12,8 @@ regime is a new YAML file, not new code.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+import re
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -35,6 +36,7 @@ class Unit(StrEnum):
     COUNTRIES = "countries"
     NAMES = "names"
     BOOLEAN = "boolean"
+    PERCENT_TABLE = "percent_table"  # one percentage per label, e.g. per mineral
 
 
 class Citation(Strict):
@@ -49,11 +51,40 @@ class DatedValue(Strict):
     note: str | None = None
 
 
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _finite(v: object, where: str) -> Decimal:
+    """A finite decimal from a YAML number or numeric text, or a ValueError naming ``where``."""
+    if isinstance(v, bool) or not isinstance(v, int | float | str):
+        raise ValueError(f"{where}: {v!r} is not a number")
+    try:
+        number = Decimal(str(v).strip())
+    except InvalidOperation:
+        raise ValueError(f"{where}: {v!r} is not a number") from None
+    if number.is_nan():
+        raise ValueError(f"{where}: {v!r} is not a number")
+    if not number.is_finite():
+        raise ValueError(f"{where}: {v!r} is not a finite number")
+    return number
+
+
 class Parameter(Strict):
     description: str = Field(min_length=3)
     unit: Unit
     label: str | None = None  # how a reason names it: "an FTA country"
     values: dict[dt.date, DatedValue] = Field(min_length=1)
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _dates_as_written(cls, v: object) -> object:
+        """Keys must be written YYYY-MM-DD: '2025-01-01T00:00' would silently merge with
+        '2025-01-01' once parsed, and the later one would win."""
+        if isinstance(v, dict):
+            for key in v:
+                if not isinstance(key, str) or not _ISO_DAY.match(key):
+                    raise ValueError(f"date key {key!r} must be written as \"YYYY-MM-DD\"")
+        return v
 
     @model_validator(mode="after")
     def _values_fit_unit(self) -> Parameter:
@@ -65,11 +96,15 @@ class Parameter(Strict):
                 continue
             where = f"value starting {day.isoformat()}"
             if self.unit in (Unit.PERCENT, Unit.USD):
-                if isinstance(v, bool) or not isinstance(v, int | float | str):
-                    raise ValueError(f"{where}: {v!r} is not a number")
-                number = Decimal(str(v))
+                number = _finite(v, where)
                 if number < 0 or (self.unit is Unit.PERCENT and number > 100):
                     raise ValueError(f"{where}: {v} is out of range for unit {self.unit}")
+            elif self.unit is Unit.PERCENT_TABLE:
+                if not isinstance(v, dict) or not v:
+                    raise ValueError(f"{where}: expected a mapping of label -> percentage")
+                for label, cell in v.items():
+                    if not Decimal(0) <= _finite(cell, f"{where}: {label}") <= Decimal(100):
+                        raise ValueError(f"{where}: {label}: {cell} is outside 0-100")
             elif self.unit is Unit.BOOLEAN:
                 if not isinstance(v, bool):
                     raise ValueError(f"{where}: {v!r} is not true or false (write true/false; "
@@ -145,6 +180,9 @@ class RequirementBase(Strict):
     date_basis: str
     effect: Effect
     citation: list[Citation] = Field(min_length=1)
+    # Which batteries the requirement covers, tested on the batteries sheet (e.g. category);
+    # a battery outside it gets not_applicable.
+    applies_if: Predicate | None = None
 
 
 class InForce(RequirementBase):
@@ -164,13 +202,14 @@ class ContentShare(RequirementBase):
     measure: str
     threshold: str
     qualifies: Predicate
+    scope: Predicate | None = None  # rows outside it are not counted (and are listed as such)
     credit: str | None = None
 
 
 class Activity(Strict):
     name: str  # extraction
     verb: str  # extracted
-    country: str
+    country: str | None = None
     entity: str
     when: str | None = None  # boolean column that must be true for the activity to exist
 
@@ -185,30 +224,111 @@ class ProhibitedEntity(RequirementBase):
     """No row may have an activity performed by an entity that the entity test flags."""
 
     kind: Literal["prohibited_entity"]
-    sheet: Literal["minerals", "components"]
+    sheet: Literal["minerals", "components", "batteries", "costs"]
     item_id: str
-    measure: str
+    measure: str | None = None
     in_force: str
     activities: list[Activity] = Field(min_length=1)
     entity_test: str
     relief: Relief | None = None
 
 
-Requirement = Annotated[InForce | ContentShare | ProhibitedEntity, Field(discriminator="kind")]
+class CostRatio(RequirementBase):
+    """Material assistance cost ratio: (total cost - cost attributable to entities the test
+    flags) / total cost must reach a threshold (IRC 45X, 48E after P.L. 119-21)."""
+
+    kind: Literal["cost_ratio"]
+    sheet: Literal["costs"] = "costs"
+    item_id: str = "item_id"
+    cost: str = "direct_cost_usd"
+    certified_cost: str | None = "pfe_cost_usd"  # supplier-certified attributable part
+    supplier: str = "supplier"
+    entity_test: str
+    threshold: str
+    in_force: str | None = None
+
+
+class RecycledContent(RequirementBase):
+    """Per material, the mass share recovered from waste must reach a minimum."""
+
+    kind: Literal["recycled_content"]
+    sheet: Literal["minerals"] = "minerals"
+    item_id: str = "line_id"
+    material: str = "mineral"
+    mass: str = "mass_kg"
+    recovered: str = "recycled"  # boolean column: the row's mass was recovered from waste
+    minimums: str  # percent_table parameter: material -> minimum share
+    documentation: str | None = None  # boolean parameter: shares must be documented
+
+
+class ConcentrationCap(RequirementBase):
+    """No single country may supply more than a cap of a material's value at any stage."""
+
+    kind: Literal["concentration_cap"]
+    sheet: Literal["minerals"] = "minerals"
+    item_id: str = "line_id"
+    group_by: str = "mineral"
+    measure: str = "value_usd"
+    stages: list[Activity] = Field(min_length=1)  # name, verb and country column per stage
+    cap: str  # percent parameter
+    exempt: str | None = None  # countries parameter: not counted against the cap
+
+
+class ForbiddenRows(RequirementBase):
+    """Rows matching ``when`` must not match ``forbidden`` (e.g. graphite processed in CN)."""
+
+    kind: Literal["forbidden_rows"]
+    sheet: Literal["minerals", "components", "costs"]
+    item_id: str
+    measure: str
+    when: Predicate | None = None
+    forbidden: Predicate
+
+
+Requirement = Annotated[
+    InForce | ContentShare | ProhibitedEntity | CostRatio | RecycledContent | ConcentrationCap
+    | ForbiddenRows,
+    Field(discriminator="kind"),
+]
 
 
 class EntityCheck(Strict):
-    """One way an entity is caught by an entity test."""
+    """One way an entity is caught by an entity test.
 
-    kind: Literal["activity_in", "country_in", "at_least", "flag", "listed"]
+    - ``activity_in``: the activity (extraction, processing, ...) took place in a listed country
+    - ``country_in``: an entities-sheet country column is in a listed country
+    - ``at_least`` / ``more_than``: an entities-sheet percentage reaches a threshold
+    - ``flag``: an entities-sheet true/false column is true (while a boolean parameter is true)
+    - ``listed``: the entity is on one of the named lists
+    - ``passes``: the entity is caught by another entity test (``test``)
+    - ``held_by``: entities caught by ``test`` hold, directly or through chains in the ownership
+      sheet, at least (or more than) a threshold of ``measure``; ``aggregate`` says whether one
+      holder must reach it (``single``) or all together (``total``)
+    - ``appointed_by``: an entity caught by ``test`` may appoint an officer (ownership sheet)
+    """
+
+    kind: Literal["activity_in", "country_in", "at_least", "more_than", "flag", "listed",
+                  "passes", "held_by", "appointed_by"]
     column: str | None = None
-    parameter: str  # countries, percent threshold, list names, or (for flag) ignored by name
+    parameter: str | None = None  # countries, threshold, list names or boolean switch
+    test: str | None = None
+    measure: Literal["equity_pct", "voting_pct", "board_pct", "debt_pct"] | None = None
+    aggregate: Literal["single", "total"] = "total"
+    compare: Literal["at_least", "more_than"] = "at_least"
     says: str
 
     @model_validator(mode="after")
-    def _column_needed(self) -> EntityCheck:
-        if self.kind != "activity_in" and not self.column:
-            raise ValueError(f"an entity check of kind {self.kind} needs a column")
+    def _fields_needed(self) -> EntityCheck:
+        needs = {
+            "activity_in": ("parameter",), "country_in": ("column", "parameter"),
+            "at_least": ("column", "parameter"), "more_than": ("column", "parameter"),
+            "flag": ("column", "parameter"), "listed": ("column", "parameter"),
+            "passes": ("test",), "held_by": ("test", "measure", "parameter"),
+            "appointed_by": ("test",),
+        }[self.kind]
+        missing = [f for f in needs if getattr(self, f) is None]
+        if missing:
+            raise ValueError(f"an entity check of kind {self.kind} needs {', '.join(missing)}")
         return self
 
 

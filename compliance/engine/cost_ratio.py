@@ -1,0 +1,166 @@
+"""Rule kind ``cost_ratio``: the material assistance cost ratio of IRC 45X / 48E.
+
+ratio = (total direct costs - costs attributable to prohibited foreign entities) / total. A row's
+attributable cost is the supplier-certified figure when one is given (Notice 2026-15's
+certification safe harbour), otherwise all of its cost when the supplier is caught by the entity
+test and none when it is cleared. A supplier whose status is unknown leaves its cost unknown,
+which bounds the ratio from both sides; the verdict waits for data only when the bounds
+straddle the threshold. Comparison is exact: ``(total - attributable) * 100 >= threshold *
+total``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from compliance.engine.context import (
+    BatteryContext,
+    cents_up,
+    date_gap,
+    excluded_gaps,
+    money,
+    num,
+    pct_down,
+    pct_near,
+    pct_up,
+    usd,
+)
+from compliance.engine.entities import EntityTests, parameters_of
+from compliance.engine.params import group_by_values
+from compliance.reader.bom import Bom
+from compliance.reader.sheets import ROW
+from compliance.report.model import Citation, DataGap, LineResult, RequirementResult, Status
+from compliance.rules.model import CostRatio, Ruleset
+
+
+def evaluate_cost_ratio(
+    req: CostRatio, rs: Ruleset, bom: Bom, batteries: list[BatteryContext]
+) -> dict[str, RequirementResult]:
+    names = [req.threshold, *([req.in_force] if req.in_force else []),
+             *parameters_of(rs, req.entity_test)]
+    lookups, groups = group_by_values(rs, batteries, req.date_basis, names)
+    tests: dict[str, EntityTests] = {}
+    for ids in groups:
+        shared = EntityTests(rs, bom.entities, bom.ownership, lookups[ids[0]])
+        for bid in ids:
+            tests[bid] = shared
+    rows: dict[str, list[dict[str, Any]]] = {}
+    columns = [ROW, "battery_id", req.item_id, req.cost, req.supplier,
+               *([req.certified_cost] if req.certified_cost else [])]
+    for rec in bom.frame(req.sheet).select(columns).iter_rows(named=True):
+        rows.setdefault(rec["battery_id"], []).append(rec)
+
+    title = rs.entity_tests[req.entity_test].title
+    sheet = bom.display_sheet(req.sheet)
+    results: dict[str, RequirementResult] = {}
+    for ctx in batteries:
+        lookup = lookups[ctx.battery_id]
+        day = ctx.dates.get(req.date_basis)
+        threshold = lookup.get(req.threshold)
+        active = lookup.get(req.in_force) if req.in_force else True
+        for name in parameters_of(rs, req.entity_test):
+            lookup.get(name)
+        base = dict(id=req.id, title=req.title, kind=req.kind, effect=req.effect.value,
+                    date_basis=req.date_basis, date=day, comparison="at_least",
+                    citation=[Citation(title=c.title, href=c.href) for c in req.citation])
+        if day is None:
+            results[ctx.battery_id] = RequirementResult(
+                **base, status=Status.INSUFFICIENT_DATA, parameters=lookup.uses(),
+                explanation=f"no valid date the battery was {rs.date_bases[req.date_basis].label}",
+                gaps=[date_gap(ctx, rs, req.date_basis, bom)])
+            continue
+        if threshold is None or active is not True:
+            results[ctx.battery_id] = RequirementResult(
+                **base, status=Status.NOT_APPLICABLE, parameters=lookup.uses(),
+                provisional=lookup.provisional,
+                explanation=f"no cost-ratio threshold applies on {day}")
+            continue
+        total = Decimal(0)
+        attributable = Decimal(0)
+        unknown = Decimal(0)
+        gaps: list[DataGap] = excluded_gaps(ctx, req.sheet, bom)
+        caught_rows: list[tuple[dict[str, Any], Decimal, str]] = []
+        blocking = bool(gaps)
+        for rec in rows.get(ctx.battery_id, []):
+            cost = rec[req.cost]
+            if cost is None:
+                blocking = True
+                gaps.append(_gap(bom, req, rec, req.cost, f"{req.cost} is empty or invalid"))
+                continue
+            cost = Decimal(cost)
+            total += cost
+            certified = rec.get(req.certified_cost) if req.certified_cost else None
+            supplier = rec[req.supplier]
+            if certified is not None:
+                part = min(Decimal(certified), cost)
+                attributable += part
+                if part:
+                    caught_rows.append((rec, part, f"supplier certifies {money(part)} of the "
+                                                   f"cost as attributable to a {title}"))
+                continue
+            if supplier is None:
+                unknown += cost
+                gaps.append(_gap(bom, req, rec, req.supplier,
+                                 f"{req.supplier} is empty: the cost cannot be cleared"))
+                continue
+            caught, why, missing = tests[ctx.battery_id].judge(req.entity_test, supplier)
+            if caught:
+                attributable += cost
+                caught_rows.append((rec, cost, f"supplied by {supplier}: " + "; ".join(why)))
+            elif caught is None:
+                unknown += cost
+                detail = ("is not in the entities sheet" if missing == ["entity_id"]
+                          else f"has {', '.join(missing)} empty")
+                gaps.append(_gap(bom, req, rec, req.supplier,
+                                 f"supplier {supplier} {detail}, so its cost cannot be cleared"))
+        if total == 0:
+            results[ctx.battery_id] = RequirementResult(
+                **base, status=Status.INSUFFICIENT_DATA, required_pct=threshold,
+                parameters=lookup.uses(), provisional=lookup.provisional, gaps=gaps,
+                explanation=f"no usable {sheet} rows with a cost for this battery")
+            continue
+        clean = total - attributable
+        worst = clean - unknown
+        ratio = clean * 100 / total
+        reaches_best = clean * 100 >= threshold * total
+        reaches_worst = worst * 100 >= threshold * total
+        shortfall_pct = shortfall_usd = None
+        if not reaches_worst:
+            shortfall_pct = pct_up(threshold - worst * 100 / total)
+            shortfall_usd = cents_up(threshold * total / 100 - worst)
+        if blocking:
+            status = Status.INSUFFICIENT_DATA
+        elif reaches_worst:
+            status = Status.PASS
+        elif not reaches_best:
+            status = Status.FAIL
+        else:
+            status = Status.INSUFFICIENT_DATA
+        lines = [LineResult(sheet=sheet, row=rec[ROW], item_id=str(rec[req.item_id]),
+                            value_usd=usd(part), share_pct=pct_near(part * 100 / total),
+                            reason=reason) for rec, part, reason in caught_rows]
+        lines.sort(key=lambda x: (-(x.value_usd or 0), x.row))
+        shown = pct_down(worst * 100 / total)
+        explanation = (f"cost ratio {num(shown)} % ({money(worst)} of {money(total)} not "
+                       f"attributable to a {title}); {num(threshold)} % required on {day}")
+        if unknown:
+            explanation += (f"; {money(unknown)} of cost has unknown status, so the ratio is "
+                            f"between {num(shown)} % and {num(pct_down(ratio))} %")
+        if status is Status.FAIL:
+            explanation += (f": short by {num(shortfall_pct)} points; {money(shortfall_usd)} "
+                            "of attributable cost must be replaced")
+        results[ctx.battery_id] = RequirementResult(
+            **base, status=status, actual_pct=shown, required_pct=threshold,
+            shortfall_pct=shortfall_pct if status is not Status.PASS else None,
+            shortfall_usd=shortfall_usd if status is not Status.PASS else None,
+            total_usd=usd(total), qualifying_usd=usd(worst), explanation=explanation,
+            lines=lines, gaps=gaps, parameters=lookup.uses(), provisional=lookup.provisional)
+    return results
+
+
+def _gap(bom: Bom, req: CostRatio, rec: dict[str, Any], column: str, message: str) -> DataGap:
+    letter = bom.letter(req.sheet, column)
+    return DataGap(sheet=bom.display_sheet(req.sheet), row=rec[ROW], column=column,
+                   cell=f"{letter}{rec[ROW]}" if letter else None,
+                   item_id=str(rec[req.item_id]), message=message)

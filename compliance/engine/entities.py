@@ -1,0 +1,208 @@
+"""Entity tests: is an entity a foreign entity of concern, a prohibited foreign entity, ...?
+
+A test is a list of checks from the ruleset. Checks are three-valued: an empty cell is unknown,
+and an entity whose status rests on an unknown cannot be cleared. Tests may refer to other tests
+(``passes``, ``held_by``, ``appointed_by``), which is how "foreign-influenced entity" is defined
+on top of "specified foreign entity".
+
+Indirect holdings through the ownership sheet are combined by multiplying percentages along each
+chain of holdings and adding the chains (a holder with 60 % of A, which holds 50 % of B, holds
+30 % of B through A). Chains are followed up to ``MAX_DEPTH`` links and never through the same
+entity twice, so circular holdings end.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+
+from compliance.engine.context import num
+from compliance.engine.params import ParamLookup
+from compliance.rules.model import EntityCheck, Ruleset
+
+MAX_DEPTH = 8
+HUNDRED = Decimal(100)
+
+Result = tuple[bool | None, list[str], list[str]]  # caught, reasons, unknown columns
+
+
+class EntityTests:
+    """All entity tests of a ruleset, evaluated lazily for one set of parameter values."""
+
+    def __init__(self, rs: Ruleset, entities: pl.DataFrame, ownership: pl.DataFrame,
+                 lookup: ParamLookup):
+        self.rs = rs
+        self.lookup = lookup
+        self.rows: dict[str, dict[str, Any]] = {
+            r["entity_id"]: r for r in entities.iter_rows(named=True)}
+        self.edges: dict[str, list[dict[str, Any]]] = defaultdict(list)  # owned -> holdings
+        for edge in ownership.iter_rows(named=True):
+            self.edges[edge["owned_id"]].append(edge)
+        self._cache: dict[tuple[str, str], Result] = {}
+        self._active: set[tuple[str, str]] = set()
+
+    def value(self, name: str | None) -> Any:
+        return self.lookup.get(name) if name else None
+
+    def judge(self, test: str, entity_id: str) -> Result:
+        """(caught, reasons, unknown columns) for one entity; unknown entity -> (None, ...)."""
+        key = (test, entity_id)
+        if key in self._cache:
+            return self._cache[key]
+        if key in self._active:  # a test that refers back to itself through holdings
+            return False, [], []
+        self._active.add(key)
+        try:
+            rec = self.rows.get(entity_id)
+            result: Result = ((None, [], ["entity_id"]) if rec is None
+                              else self._judge(test, entity_id, rec))
+        finally:
+            self._active.discard(key)
+        self._cache[key] = result
+        return result
+
+    def _judge(self, test: str, entity_id: str, rec: dict[str, Any]) -> Result:
+        reasons: list[str] = []
+        unknown: list[str] = []
+        for check in self.rs.entity_tests[test].checks:
+            if check.kind == "activity_in":
+                continue
+            hit, reason, missing = self._check(check, entity_id, rec)
+            if hit:
+                reasons.append(reason)
+            elif hit is None:
+                unknown.extend(missing)
+        if reasons:
+            return True, reasons, unknown
+        return (None if unknown else False), reasons, unknown
+
+    def _check(self, check: EntityCheck, entity_id: str,
+               rec: dict[str, Any]) -> tuple[bool | None, str, list[str]]:
+        param = self.value(check.parameter)
+        if check.parameter and param is None:
+            return False, "", []  # the check is not in force on this day
+        if check.kind == "flag" and param is not True:
+            return False, "", []
+        if check.kind in ("country_in", "at_least", "more_than", "flag", "listed"):
+            value = rec.get(check.column or "")
+            if value is None:
+                return None, "", [check.column or ""]
+            if check.kind == "country_in":
+                return value in param, check.says.format(value=value), []
+            if check.kind in ("at_least", "more_than"):
+                number = Decimal(value)
+                hit = number >= param if check.kind == "at_least" else number > param
+                return hit, check.says.format(value=num(number)), []
+            if check.kind == "flag":
+                return value is True, check.says.format(value=value), []
+            named = sorted(set(value) & {n.upper() for n in param})
+            return bool(named), check.says.format(value=", ".join(named)), []
+        if check.kind == "passes":
+            caught, why, missing = self.judge(check.test or "", entity_id)
+            title = self.rs.entity_tests[check.test or ""].title
+            return caught, check.says.format(value="; ".join(why), test=title), missing
+        if check.kind == "appointed_by":
+            found: list[str] = []
+            unknown = False
+            for holder, _share in self._holders(entity_id, "board_pct", appoints=True):
+                caught, _, _ = self.judge(check.test or "", holder)
+                if caught:
+                    found.append(holder)
+                elif caught is None:
+                    unknown = True
+            if found:
+                return True, check.says.format(value=", ".join(sorted(found))), []
+            return (None if unknown else False), "", (["ownership"] if unknown else [])
+        # held_by: holdings of entities caught by another test, direct and indirect.
+        threshold = Decimal(param)
+        known: dict[str, Decimal] = defaultdict(Decimal)
+        maybe: dict[str, Decimal] = defaultdict(Decimal)
+        for holder, share in self._holders(entity_id, check.measure or "equity_pct"):
+            caught, _, _ = self.judge(check.test or "", holder)
+            if caught:
+                known[holder] += share
+            elif caught is None:
+                maybe[holder] += share
+
+        def reaches(x: Decimal) -> bool:
+            return x >= threshold if check.compare == "at_least" else x > threshold
+
+        if check.aggregate == "single":
+            best = max(known.values(), default=Decimal(0))
+            if reaches(best):
+                holder = max(known, key=known.__getitem__)
+                return True, check.says.format(value=num(best), holder=holder), []
+            best_maybe = max((known.get(h, Decimal(0)) + v for h, v in maybe.items()),
+                             default=Decimal(0))
+            return (None if reaches(best_maybe) else False), "", (
+                ["ownership"] if reaches(best_maybe) else [])
+        total = sum(known.values(), Decimal(0))
+        if reaches(total):
+            holders = ", ".join(sorted(known))
+            return True, check.says.format(value=num(total), holder=holders), []
+        if reaches(total + sum(maybe.values(), Decimal(0))):
+            return None, "", ["ownership"]
+        return False, "", []
+
+    def _holders(self, entity_id: str, measure: str,
+                 appoints: bool = False) -> list[tuple[str, Decimal]]:
+        """Every direct and indirect holder of ``entity_id`` with its effective share (0-100)."""
+        out: list[tuple[str, Decimal]] = []
+
+        def walk(owned: str, factor: Decimal, seen: frozenset[str], depth: int) -> None:
+            if depth >= MAX_DEPTH:
+                return
+            for edge in self.edges.get(owned, ()):
+                owner = edge["owner_id"]
+                if owner in seen:
+                    continue
+                if appoints:
+                    if depth == 0 and edge.get("appoints_officer"):
+                        out.append((owner, HUNDRED))
+                    continue
+                pct = edge.get(measure)
+                if pct is None:
+                    continue
+                share = factor * Decimal(pct) / HUNDRED
+                out.append((owner, share * HUNDRED))
+                walk(owner, share, seen | {owner}, depth + 1)
+
+        walk(entity_id, Decimal(1), frozenset({entity_id}), 0)
+        return out
+
+    def activity_countries(self, test: str) -> list[str] | None:
+        for check in self.rs.entity_tests[test].checks:
+            if check.kind == "activity_in":
+                return list(self.value(check.parameter) or [])
+        return None
+
+    def activity_reason(self, test: str, activity: str) -> str:
+        for check in self.rs.entity_tests[test].checks:
+            if check.kind == "activity_in":
+                return check.says.format(activity=activity)
+        return ""
+
+    def frame(self, test: str) -> pl.DataFrame:
+        """entity_id -> caught (three-valued), for joining onto rows."""
+        ids = list(self.rows)
+        return pl.DataFrame(
+            {"__eid": ids, "__caught": [self.judge(test, e)[0] for e in ids]},
+            schema={"__eid": pl.String, "__caught": pl.Boolean})
+
+
+def parameters_of(rs: Ruleset, test: str, seen: set[str] | None = None) -> list[str]:
+    """Every parameter a test reads, following references to other tests."""
+    seen = seen if seen is not None else set()
+    if test in seen:
+        return []
+    seen.add(test)
+    out: list[str] = []
+    for check in rs.entity_tests[test].checks:
+        if check.parameter:
+            out.append(check.parameter)
+        if check.test:
+            out.extend(parameters_of(rs, check.test, seen))
+    return out
