@@ -104,7 +104,7 @@ def _scoped(req, rs: Ruleset, bom: Bom, contexts: list[BatteryContext],  # type:
     out: dict[str, RequirementResult] = {}
     for ctx in contexts:
         lookup = ParamLookup(rs, ctx.dates.get(req.date_basis))
-        lists = {n: list(lookup.get(n) or []) for n in P.params_in(req.applies_if)}
+        lists = {n: lookup.get(n) for n in P.params_in(req.applies_if)}
         row = rows.get(ctx.battery_id, {})
         inside = P.evaluate(req.applies_if, row, lists)
         result = results[ctx.battery_id]
@@ -114,9 +114,11 @@ def _scoped(req, rs: Ruleset, bom: Bom, contexts: list[BatteryContext],  # type:
             out[ctx.battery_id] = result.model_copy(update={
                 "status": Status.NOT_APPLICABLE, "lines": [], "gaps": [], "credit_usd": None,
                 "shortfall_pct": None, "shortfall_usd": None, "shortfall_kg": None,
-                "explanation": "does not apply to this battery: not "
-                               + " and ".join(P.explain(req.applies_if, row, lists,
-                                                        lambda n: n)[0] or ["in scope"])})
+                "actual_pct": None, "required_pct": None, "relieved": [],
+                "explanation": "does not apply to this battery: "
+                               + "; ".join(P.explain(req.applies_if, row, lists,
+                                                     lambda n: rs.parameters[n].label or n)[0]
+                                           or ["outside its scope"])})
         else:
             missing = P.explain(req.applies_if, row, lists, lambda n: n)[1]
             gaps = [DataGap(sheet=bom.display_sheet("batteries"), row=ctx.row, column=c,
@@ -171,7 +173,9 @@ def _verdict(rs: Ruleset, ctx: BatteryContext, results: list[RequirementResult])
         status = Status.PASS
 
     credit: Decimal | None
-    if any(outcome(r) is Status.FAIL for r in gating):
+    if not credits:
+        credit = None  # the ruleset grants no amount (a policy, a cost-ratio condition)
+    elif any(outcome(r) is Status.FAIL for r in gating):
         credit = Decimal(0)
     elif status is Status.NOT_APPLICABLE or Status.INSUFFICIENT_DATA in statuses:
         credit = None
@@ -183,8 +187,8 @@ def _verdict(rs: Ruleset, ctx: BatteryContext, results: list[RequirementResult])
     provisional = any(r.status is Status.PROVISIONAL for r in results)
 
     gaps = [g for r in results for g in r.gaps]
-    failing = [r for r in results if r.status is Status.FAIL]
-    lacking = [r for r in results if r.status is Status.INSUFFICIENT_DATA]
+    failing = [r for r in results if outcome(r) is Status.FAIL]
+    lacking = [r for r in results if outcome(r) is Status.INSUFFICIENT_DATA]
     if status is Status.PASS:
         summary = "meets every requirement" + (f"; credit {money(credit)}" if credit else "")
     elif status is Status.FAIL:

@@ -89,6 +89,8 @@ class EntityTests:
         if check.kind in ("country_in", "at_least", "more_than", "flag", "listed"):
             value = rec.get(check.column or "")
             if value is None:
+                if check.when_empty == "no":
+                    return False, "", []
                 return None, "", [check.column or ""]
             if check.kind == "country_in":
                 return value in param, check.says.format(value=value), []

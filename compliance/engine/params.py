@@ -28,9 +28,11 @@ class ParamLookup:
             return None
         start, item = found
         value = item.value
-        if param.unit in (Unit.PERCENT, Unit.USD):
+        if param.unit in (Unit.PERCENT, Unit.USD, Unit.NUMBER):
             value = Decimal(str(value))
         shown: Any = str(value) if isinstance(value, Decimal) else value
+        if isinstance(value, dict):
+            shown = {str(k): str(v) for k, v in value.items()}
         self.used[name] = ParameterUse(
             name=name, value=shown, in_force_from=start, status=item.status.value,
             source=[Citation(title=c.title, href=c.href) for c in item.source])

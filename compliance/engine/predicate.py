@@ -9,13 +9,21 @@ country is unknown, and the report names that empty cell as a data gap.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
 
 from compliance.rules.model import AllOf, AnyOf, Predicate
 
-Lists = Mapping[str, list[str]]
+Lists = Mapping[str, Any]  # parameter name -> list of names, or a number for more_than
+
+
+def shown(value: Any) -> Any:
+    """A cell value as a person writes it: Decimal('1.500000') -> 1.5."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return value
 
 
 def to_expr(pred: Predicate, lists: Lists) -> pl.Expr:
@@ -36,6 +44,9 @@ def to_expr(pred: Predicate, lists: Lists) -> pl.Expr:
     if pred.in_ is not None:
         allowed = sorted({v for name in pred.in_ for v in lists.get(name) or ()})
         return col.is_in(allowed)  # null stays null: unknown
+    if pred.more_than is not None:
+        limit = lists.get(pred.more_than)
+        return col > pl.lit(limit) if limit is not None else pl.lit(None, pl.Boolean)
     return col == pl.lit(pred.equals)
 
 
@@ -64,6 +75,9 @@ def evaluate(pred: Predicate, row: Mapping[str, Any], lists: Lists) -> bool | No
         return None
     if pred.in_ is not None:
         return any(value in (lists.get(name) or ()) for name in pred.in_)
+    if pred.more_than is not None:
+        limit = lists.get(pred.more_than)
+        return None if limit is None else value > limit
     return value == pred.equals
 
 
@@ -99,10 +113,10 @@ def explain(
         if any(value in (lists.get(name) or ()) for name in pred.in_):
             return [], []
         names = " or ".join(label(n) for n in pred.in_)
-        return [f"{pred.says.format(value=value)} (not {names})"], []
-    if value == pred.equals:
+        return [f"{pred.says.format(value=shown(value))} (not {names})"], []
+    if evaluate(pred, row, lists):
         return [], []
-    return [f"not {pred.says.format(value=value)}"], []
+    return [f"not {pred.says.format(value=shown(value))}"], []
 
 
 def matching(pred: Predicate, row: Mapping[str, Any], lists: Lists) -> list[str]:
@@ -111,7 +125,7 @@ def matching(pred: Predicate, row: Mapping[str, Any], lists: Lists) -> list[str]
         parts = pred.any if isinstance(pred, AnyOf) else pred.all
         return [ph for p in parts if evaluate(p, row, lists) for ph in matching(p, row, lists)]
     if evaluate(pred, row, lists):
-        return [pred.says.format(value=row.get(pred.column))]
+        return [pred.says.format(value=shown(row.get(pred.column)))]
     return []
 
 
@@ -122,4 +136,4 @@ def params_in(pred: Predicate | None) -> list[str]:
     if isinstance(pred, AnyOf | AllOf):
         parts = pred.any if isinstance(pred, AnyOf) else pred.all
         return sorted({n for p in parts for n in params_in(p)})
-    return sorted(pred.in_ or [])
+    return sorted([*(pred.in_ or []), *([pred.more_than] if pred.more_than else [])])

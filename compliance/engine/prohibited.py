@@ -153,7 +153,9 @@ def evaluate_prohibited(
             status = Status.PASS
         actual = (hit_value * 100 / total) if total else None
         noun = "rows" if len(hits) != 1 else "row"
-        if status is Status.FAIL:
+        if status is Status.FAIL and req.measure is None:
+            explanation = "; ".join(h.reason for h in hits) + f": no {test.title} is allowed"
+        elif status is Status.FAIL:
             explanation = (f"{len(hits)} {noun} ({money(hit_value)}"
                            + (f", {num(pct_down(actual))} % of the value" if actual else "")
                            + f") involve a {test.title}; none is allowed")
@@ -167,7 +169,7 @@ def evaluate_prohibited(
         results[ctx.battery_id] = RequirementResult(
             **common, status=status, actual_pct=pct_down(actual) if actual is not None else None,
             required_pct=Decimal(0), shortfall_pct=pct_down(actual) if hits and actual else None,
-            shortfall_usd=usd(hit_value) if hits else None,
+            shortfall_usd=usd(hit_value) if hits and req.measure else None,
             total_usd=usd(total) if total_raw is not None else None,
             explanation=explanation, lines=hits, relieved=relieved, gaps=gaps)
     return results

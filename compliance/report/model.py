@@ -41,7 +41,7 @@ class ParameterUse(Model):
     """A ruleset value a verdict used: what it was, since when, and on whose authority."""
 
     name: str
-    value: str | list[str] | bool | None
+    value: str | list[str] | bool | dict[str, str] | None
     in_force_from: dt.date | None
     status: str | None
     source: list[Citation] = Field(default_factory=list)

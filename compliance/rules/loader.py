@@ -204,6 +204,8 @@ def check_references(rs: Ruleset) -> list[str]:
             column(sheet, p.column, where)
             for ref in p.in_ or ():
                 param(ref, (Unit.COUNTRIES, Unit.NAMES), where)
+            if p.more_than:
+                param(p.more_than, (Unit.PERCENT, Unit.USD, Unit.NUMBER), where)
 
     for name, basis in rs.date_bases.items():
         column("batteries", basis.column, f"date_bases.{name}", (Kind.DATE,))

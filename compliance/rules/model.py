@@ -37,6 +37,7 @@ class Unit(StrEnum):
     NAMES = "names"
     BOOLEAN = "boolean"
     PERCENT_TABLE = "percent_table"  # one percentage per label, e.g. per mineral
+    NUMBER = "number"  # a plain quantity (kWh, kg)
 
 
 class Citation(Strict):
@@ -95,7 +96,7 @@ class Parameter(Strict):
             if v is None:
                 continue
             where = f"value starting {day.isoformat()}"
-            if self.unit in (Unit.PERCENT, Unit.USD):
+            if self.unit in (Unit.PERCENT, Unit.USD, Unit.NUMBER):
                 number = _finite(v, where)
                 if number < 0 or (self.unit is Unit.PERCENT and number > 100):
                     raise ValueError(f"{where}: {v} is out of range for unit {self.unit}")
@@ -145,15 +146,16 @@ class DateBasis(Strict):
 # Predicates over one row: which lines qualify.
 class Leaf(Strict):
     column: str
-    in_: list[str] | None = Field(default=None, alias="in")
+    in_: list[str] | None = Field(default=None, alias="in")  # names of list parameters
     equals: bool | str | None = None
+    more_than: str | None = None  # name of a number parameter: cell > value
     says: str = Field(min_length=3)  # "extracted in {value}": describes the cell in words
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @model_validator(mode="after")
     def _one_test(self) -> Leaf:
-        if (self.in_ is None) == (self.equals is None):
-            raise ValueError("a condition needs exactly one of 'in' or 'equals'")
+        if sum(x is not None for x in (self.in_, self.equals, self.more_than)) != 1:
+            raise ValueError("a condition needs exactly one of 'in', 'equals' or 'more_than'")
         return self
 
 
@@ -315,6 +317,9 @@ class EntityCheck(Strict):
     measure: Literal["equity_pct", "voting_pct", "board_pct", "debt_pct"] | None = None
     aggregate: Literal["single", "total"] = "total"
     compare: Literal["at_least", "more_than"] = "at_least"
+    # What an empty cell means: "unknown" (the entity cannot be cleared) or "no" (say, an empty
+    # government_of means the entity is not a government).
+    when_empty: Literal["unknown", "no"] = "unknown"
     says: str
 
     @model_validator(mode="after")
