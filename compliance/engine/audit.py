@@ -75,8 +75,7 @@ def run_audit(bom: Bom, rulesets: Sequence[LoadedRuleset], as_of: dt.date | None
             rows.setdefault(ctx.battery_id, (ctx.row, ctx.description))
     batteries = [
         BatteryReport(battery_id=bid, row=rows[bid][0], description=rows[bid][1],
-                      status=max((v.status for v in verdicts), key=_ORDER.__getitem__),
-                      verdicts=verdicts)
+                      status=_battery_status(verdicts), verdicts=verdicts)
         for bid, verdicts in per_battery.items()
     ]
     summary = _summary(batteries, bom)
@@ -222,10 +221,22 @@ def _summary(batteries: list[BatteryReport], bom: Bom) -> Summary:
         warnings=sum(1 for f in bom.findings if f.severity is Severity.WARNING))
 
 
+def _battery_status(verdicts: list[Verdict]) -> Status:
+    """The least favourable verdict among the rulesets that apply to the battery."""
+    applicable = [v.status for v in verdicts if v.status is not Status.NOT_APPLICABLE]
+    if not applicable:
+        return Status.NOT_APPLICABLE
+    return max(applicable, key=_ORDER.__getitem__)
+
+
+# For the whole audit a battery outside every ruleset's dates is not a pass.
+_OVERALL_ORDER = {**_ORDER, Status.NOT_APPLICABLE: 1.5}
+
+
 def _overall(batteries: list[BatteryReport], bom: Bom) -> Status:
     if not batteries:
         return Status.INSUFFICIENT_DATA
-    worst = max((b.status for b in batteries), key=_ORDER.__getitem__)
+    worst = max((b.status for b in batteries), key=_OVERALL_ORDER.__getitem__)
     if worst is Status.PASS and bom.has_errors:
         # Every battery passes, but some input rows could not be read or attributed.
         return Status.INSUFFICIENT_DATA

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 
+from compliance.findings import Severity
 from compliance.reader.bom import Bom
 from compliance.report.model import DataGap
 from compliance.rules.model import Ruleset
@@ -32,6 +33,11 @@ def battery_contexts(bom: Bom, ruleset: Ruleset, as_of: dt.date | None) -> list[
             excluded.setdefault(battery, {}).setdefault(sheet, []).append(row)
     out: list[BatteryContext] = []
     columns = {name: basis.column for name, basis in ruleset.date_bases.items()}
+    # A cell that held something unreadable is unknown, not empty: it must not fall back to
+    # another date (an unreadable acquisition date is not the placed-in-service date).
+    sheet = bom.display_sheet("batteries")
+    unreadable = {(f.row, f.column) for f in bom.findings
+                  if f.sheet == sheet and f.severity is Severity.ERROR and f.column}
     for record in bom.batteries.iter_rows(named=True):
         dates: dict[str, dt.date | None] = {}
         for name, basis in ruleset.date_bases.items():
@@ -39,7 +45,8 @@ def battery_contexts(bom: Bom, ruleset: Ruleset, as_of: dt.date | None) -> list[
                 dates[name] = as_of
                 continue
             value = record.get(columns[name])
-            if value is None and basis.fallback:
+            if (value is None and basis.fallback
+                    and (record["_row"], columns[name]) not in unreadable):
                 value = record.get(ruleset.date_bases[basis.fallback].column)
             dates[name] = value
         out.append(BatteryContext(

@@ -31,7 +31,7 @@ from compliance.engine.params import ParamLookup
 from compliance.reader.bom import Bom
 from compliance.reader.sheets import ROW
 from compliance.report.model import Citation, DataGap, LineResult, RequirementResult, Status
-from compliance.rules.model import ProhibitedEntity, Ruleset
+from compliance.rules.model import Activity, ProhibitedEntity, Ruleset
 
 
 def evaluate_prohibited(
@@ -130,13 +130,13 @@ def evaluate_prohibited(
                                            item_id=str(rec[req.item_id]), value_usd=usd(value),
                                            share_pct=share, reason=req.relief.says))
                 continue
-            reasons, unknown = _line_reasons(rec, req, verdicts, test.title)
+            reasons, unknown, involved = _line_reasons(rec, req, verdicts, test.title)
             if rec["__hit"]:
                 hit_value += Decimal(value or 0)
                 hits.append(LineResult(sheet=sheet_name, row=rec[ROW],
                                        item_id=str(rec[req.item_id]), value_usd=usd(value),
                                        share_pct=share, reason="; ".join(reasons),
-                                       cells=_cells(bom, req, rec)))
+                                       cells=_cells(bom, req, rec, involved)))
             else:
                 for column, message in unknown:
                     letter = bom.letter(req.sheet, column)
@@ -152,13 +152,13 @@ def evaluate_prohibited(
         else:
             status = Status.PASS
         actual = (hit_value * 100 / total) if total else None
-        noun = "rows" if len(hits) != 1 else "row"
+        noun = "rows involve" if len(hits) != 1 else "row involves"
         if status is Status.FAIL and req.measure is None:
             explanation = "; ".join(h.reason for h in hits) + f": no {test.title} is allowed"
         elif status is Status.FAIL:
-            explanation = (f"{len(hits)} {noun} ({money(hit_value)}"
+            explanation = (f"{len(hits)} {noun.split()[0]} ({money(hit_value)}"
                            + (f", {num(pct_down(actual))} % of the value" if actual else "")
-                           + f") involve a {test.title}; none is allowed")
+                           + f") {noun.split()[1]} a {test.title}; none is allowed")
         elif status is Status.PASS:
             explanation = f"no row involves a {test.title}"
         else:
@@ -204,10 +204,13 @@ def _classify(
 
 def _line_reasons(
     rec: dict[str, Any], req: ProhibitedEntity, verdicts: EntityTests, title: str
-) -> tuple[list[str], list[tuple[str, str]]]:
+) -> tuple[list[str], list[tuple[str, str]], list[Activity]]:
+    """(reasons for each prohibited activity, unknown cells with messages, the activities
+    that broke the rule)."""
     covered = verdicts.activity_countries(req.entity_test)
     reasons: list[str] = []
     unknown: list[tuple[str, str]] = []
+    involved: list[Activity] = []
     for act in req.activities:
         if act.when and rec.get(act.when) is not True:
             continue
@@ -238,13 +241,16 @@ def _line_reasons(
             unknown.append((act.country, f"{act.country} is empty: where the {act.name} took "
                                          "place is unknown"))
         if found:
+            involved.append(act)
             reasons.append(f"{act.verb}{where}{who}: {'; '.join(dict.fromkeys(found))}")
-    return reasons, unknown
+    return reasons, unknown, involved
 
 
-def _cells(bom: Bom, req: ProhibitedEntity, rec: dict[str, Any]) -> list[str]:
+def _cells(bom: Bom, req: ProhibitedEntity, rec: dict[str, Any],
+           involved: list[Activity]) -> list[str]:
+    """Excel references of the country and entity cells of the activities that broke it."""
     out = []
-    for act in req.activities:
+    for act in involved:
         for col in (act.country, act.entity):
             if col is None:
                 continue

@@ -71,14 +71,22 @@ def evaluate_share(
 
     classified: list[pl.DataFrame] = []
     lists_by_battery: dict[str, dict[str, list[str]]] = {}
+    no_lists: set[str] = set()
     for ids in groups.values():
         probe = lookups[ids[0]]
-        lists = {n: list(probe.get(n) or []) for n in lists_used}
+        found = {n: probe.get(n) for n in lists_used}
+        lists = {n: list(v or []) for n, v in found.items()}
         for bid in ids:
             for n in lists_used:
                 lookups[bid].get(n)
             lists_by_battery[bid] = lists
         part = lines.filter(pl.col("battery_id").is_in(ids))
+        if any(v is None for v in found.values()):
+            # No list in force (no valid date, or a date before the ruleset's first): the rows
+            # cannot be classified, which is not the same as not qualifying.
+            no_lists.update(ids)
+            classified.append(part.with_columns(pl.lit(None, pl.Boolean).alias(Q)))
+            continue
         if req.scope is not None:
             # Rows outside the scope (say, lead under 30D) are not part of the share at all.
             part = part.filter(P.to_expr(req.scope, lists).fill_null(True))
@@ -112,10 +120,15 @@ def evaluate_share(
         lists = lists_by_battery.get(ctx.battery_id, {})
 
         gaps = excluded_gaps(ctx, req.sheet, bom)
-        for rec in unknown_rows.get(ctx.battery_id, []):
-            gaps.extend(_gaps_for(rec, req, lists, labels, bom, sheet_name))
         if day is None:
             gaps.append(date_gap(ctx, rs, req.date_basis, bom))
+        elif ctx.battery_id not in no_lists:
+            for rec in unknown_rows.get(ctx.battery_id, []):
+                gaps.extend(_gaps_for(rec, req, lists, labels, bom, sheet_name))
+            if row is None and threshold is not None:
+                gaps.append(DataGap(
+                    sheet=sheet_name, row=None, column=None, cell=None, item_id=ctx.battery_id,
+                    message=f"the {sheet_name} sheet has no rows for battery {ctx.battery_id}"))
 
         bad_lines = [
             _line(rec, req, total, lists, labels, sheet_name, bom)
@@ -123,7 +136,7 @@ def evaluate_share(
         ]
         bad_lines.sort(key=lambda x: (-(x.value_usd or 0), x.row))
 
-        actual = (qualifying * 100 / total) if total else None
+        actual = (qualifying * 100 / total) if total and ctx.battery_id not in no_lists else None
         blocking = bool(ctx.excluded.get(req.sheet)) or bool(row and row["missing_measure"])
         status, shortfall_pct, shortfall_usd = _verdict(
             threshold, total, qualifying, unknown, blocking, row is not None and total > 0,
@@ -179,6 +192,8 @@ def _explain(req, rs, status, day, actual, threshold, shortfall_pct, shortfall_u
         if threshold is None:
             return f"no {req.title.lower()} threshold applies for batteries {basis} on {day}"
         return f"no usable {req.sheet} rows with a value for this battery"
+    if actual is None:
+        return f"the rows cannot be classified: no country list of the ruleset applies on {day}"
     share = f"{num(pct_down(actual))} % of {money(total)} qualifies ({money(qualifying)})"
     if threshold is None:
         return f"{share}; no threshold applies for batteries {basis} on {day}"
