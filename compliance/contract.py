@@ -155,6 +155,7 @@ COMPONENTS = Sheet(
     name="components",
     description="One row per battery component, with where it was manufactured or assembled.",
     key=("battery_id", "component_id"),
+    required=False,
     columns=(
         Column("battery_id", Kind.ID, True, "The battery this component belongs to.", "BAT-001",
                nonblank=True),
@@ -176,6 +177,7 @@ MINERAL_LINES = Sheet(
     name="minerals",
     description="One row per procurement chain of an applicable critical mineral in a battery.",
     key=("battery_id", "line_id"),
+    required=False,
     columns=(
         Column("battery_id", Kind.ID, True, "The battery this mineral is in.", "BAT-001",
                nonblank=True),

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 
+from compliance import findings as F
 from compliance.engine import predicate as P
 from compliance.engine.concentration import evaluate_concentration
 from compliance.engine.context import BatteryContext, battery_contexts, money
@@ -16,7 +17,7 @@ from compliance.engine.params import ParamLookup
 from compliance.engine.prohibited import evaluate_prohibited
 from compliance.engine.recycled import evaluate_recycled
 from compliance.engine.share import evaluate_share
-from compliance.findings import Severity
+from compliance.findings import Finding, Severity
 from compliance.reader.bom import Bom
 from compliance.report.model import (
     AuditReport,
@@ -78,8 +79,9 @@ def run_audit(bom: Bom, rulesets: Sequence[LoadedRuleset], as_of: dt.date | None
                       status=_battery_status(verdicts), verdicts=verdicts)
         for bid, verdicts in per_battery.items()
     ]
-    summary = _summary(batteries, bom)
-    overall = _overall(batteries, bom)
+    findings = [*bom.findings, *_needed_but_absent(bom, rulesets)]
+    summary = _summary(batteries, bom, findings)
+    overall = _overall(batteries, findings)
     source = bom.source
     return AuditReport(
         tool=Tool(version=__version__),
@@ -90,7 +92,39 @@ def run_audit(bom: Bom, rulesets: Sequence[LoadedRuleset], as_of: dt.date | None
                              title=r.ruleset.title, last_reviewed=r.ruleset.last_reviewed)
                   for r in rulesets],
         as_of=as_of, strict=strict, status=overall, summary=summary, batteries=batteries,
-        findings=bom.findings, sheets=sheet_summaries(bom))
+        findings=findings, sheets=sheet_summaries(bom))
+
+
+def _needed_but_absent(bom: Bom, rulesets: Sequence[LoadedRuleset]) -> list[Finding]:
+    """Sheets and date columns a selected ruleset needs that the workbook does not have.
+
+    The contract makes them optional because each regime needs different ones; the audit says
+    which ones this audit needed, once each, instead of only reporting every battery's gap."""
+    if bom.source is None:
+        return []
+    out: list[Finding] = []
+    seen: set[tuple[str, str | None]] = set()
+    for loaded in rulesets:
+        rs = loaded.ruleset
+        for req in rs.requirements:
+            sheet = getattr(req, "sheet", None)
+            if sheet and sheet not in bom.sheet_names and (sheet, None) not in seen:
+                seen.add((sheet, None))
+                out.append(Finding.make(
+                    F.MISSING_SHEET, f"the workbook has no '{sheet}' sheet, which {rs.id} needs "
+                    f"for {req.id}", sheet=sheet))
+            basis = rs.date_bases[req.date_basis]
+            columns = [basis.column] + ([rs.date_bases[basis.fallback].column]
+                                        if basis.fallback else [])
+            if ("batteries" in bom.sheet_names
+                    and not any(bom.has_column("batteries", c) for c in columns)
+                    and ("batteries", basis.column) not in seen):
+                seen.add(("batteries", basis.column))
+                out.append(Finding.make(
+                    F.MISSING_COLUMN, f"the batteries sheet has no '{basis.column}' column; "
+                    f"{rs.id} needs the date each battery was {basis.label}",
+                    sheet=bom.display_sheet("batteries"), column=basis.column))
+    return out
 
 
 def _scoped(req, rs: Ruleset, bom: Bom, contexts: list[BatteryContext],  # type: ignore[no-untyped-def]
@@ -209,7 +243,7 @@ def _verdict(rs: Ruleset, ctx: BatteryContext, results: list[RequirementResult])
         summary=summary)
 
 
-def _summary(batteries: list[BatteryReport], bom: Bom) -> Summary:
+def _summary(batteries: list[BatteryReport], bom: Bom, findings: list[Finding]) -> Summary:
     count = {s: 0 for s in Status}
     for b in batteries:
         count[b.status] += 1
@@ -217,8 +251,8 @@ def _summary(batteries: list[BatteryReport], bom: Bom) -> Summary:
         batteries=len(batteries), passed=count[Status.PASS], failed=count[Status.FAIL],
         insufficient_data=count[Status.INSUFFICIENT_DATA],
         not_applicable=count[Status.NOT_APPLICABLE], provisional=count[Status.PROVISIONAL],
-        errors=sum(1 for f in bom.findings if f.severity is Severity.ERROR),
-        warnings=sum(1 for f in bom.findings if f.severity is Severity.WARNING))
+        errors=sum(1 for f in findings if f.severity is Severity.ERROR),
+        warnings=sum(1 for f in findings if f.severity is Severity.WARNING))
 
 
 def _battery_status(verdicts: list[Verdict]) -> Status:
@@ -233,11 +267,11 @@ def _battery_status(verdicts: list[Verdict]) -> Status:
 _OVERALL_ORDER = {**_ORDER, Status.NOT_APPLICABLE: 1.5}
 
 
-def _overall(batteries: list[BatteryReport], bom: Bom) -> Status:
+def _overall(batteries: list[BatteryReport], findings: list[Finding]) -> Status:
     if not batteries:
         return Status.INSUFFICIENT_DATA
     worst = max((b.status for b in batteries), key=_OVERALL_ORDER.__getitem__)
-    if worst is Status.PASS and bom.has_errors:
+    if worst is Status.PASS and any(f.severity is Severity.ERROR for f in findings):
         # Every battery passes, but some input rows could not be read or attributed.
         return Status.INSUFFICIENT_DATA
     return worst
