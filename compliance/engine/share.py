@@ -107,6 +107,8 @@ def evaluate_share(
 
     sheet_name = bom.display_sheet(req.sheet)
     labels = {n: (p.label or n) for n, p in rs.parameters.items()}
+    # A reason depends only on the cells the condition reads, and many rows share them.
+    reasons = _Reasons(req)
     results: dict[str, RequirementResult] = {}
     for ctx in batteries:
         lookup = lookups[ctx.battery_id]
@@ -131,7 +133,7 @@ def evaluate_share(
                     message=f"the {sheet_name} sheet has no rows for battery {ctx.battery_id}"))
 
         bad_lines = [
-            _line(rec, req, total, lists, labels, sheet_name, bom)
+            _line(rec, req, total, lists, labels, sheet_name, bom, reasons)
             for rec in non_qualifying.get(ctx.battery_id, [])
         ]
         bad_lines.sort(key=lambda x: (-(x.value_usd or 0), x.row))
@@ -224,15 +226,31 @@ def _cell(bom: Bom, sheet: str, column: str, row: int | None) -> str | None:
     return f"{letter}{row}" if letter and row else None
 
 
-def _line(rec, req, total, lists, labels, sheet_name, bom) -> LineResult:  # type: ignore[no-untyped-def]
-    phrases, _ = P.explain(req.qualifies, rec, lists, lambda n: labels[n])
+class _Reasons:
+    """Memoised plain-English reasons, keyed by the values of the cells the condition reads."""
+
+    def __init__(self, req: ContentShare):
+        self.req = req
+        self.columns = P.columns(req.qualifies)
+        self.cache: dict[tuple[Any, ...], str] = {}
+
+    def __call__(self, rec: dict[str, Any], lists: Any, labels: dict[str, str]) -> str:
+        key = (id(lists), *(rec[c] for c in self.columns))
+        text = self.cache.get(key)
+        if text is None:
+            phrases, _ = P.explain(self.req.qualifies, rec, lists, labels.__getitem__)
+            text = self.cache[key] = "; ".join(phrases) or "does not qualify"
+        return text
+
+
+def _line(rec, req, total, lists, labels, sheet_name, bom, reasons) -> LineResult:  # type: ignore[no-untyped-def]
     value = rec[req.measure]
     share = pct_near(Decimal(value) * 100 / total) if value is not None and total else None
-    cells = [c for c in (_cell(bom, req.sheet, col, rec[ROW]) for col in
-                         P.columns(req.qualifies)) if c]
-    return LineResult(sheet=sheet_name, row=rec[ROW], item_id=str(rec[req.item_id]),
-                      value_usd=usd(value), share_pct=share, reason="; ".join(phrases) or
-                      "does not qualify", cells=cells)
+    cells = [c for c in (_cell(bom, req.sheet, col, rec[ROW]) for col in reasons.columns) if c]
+    # Built without re-validation: every field is already of its declared type.
+    return LineResult.model_construct(
+        sheet=sheet_name, row=rec[ROW], item_id=str(rec[req.item_id]), value_usd=usd(value),
+        share_pct=share, reason=reasons(rec, lists, labels), cells=cells, mass_kg=None)
 
 
 def _gaps_for(rec, req, lists, labels, bom, sheet_name) -> list[DataGap]:  # type: ignore[no-untyped-def]
