@@ -114,6 +114,34 @@ MISSING_DATE = _code("missing-date", Severity.ERROR, "Date needed by a rule is m
 UNKNOWN_CATEGORY = _code("unknown-category", Severity.ERROR, "Not a battery category",
                          "Use one of the battery categories of Regulation (EU) 2023/1542.")
 
+# Reader hardening: workbook features that change what a person sees from what is read.
+MACRO_WORKBOOK = _code("macro-workbook", Severity.WARNING, "Workbook contains macros",
+                       "The workbook holds VBA macros; they are never run, and cells are read "
+                       "as last saved.")
+HIDDEN_CONTENT = _code("hidden-content", Severity.WARNING, "Hidden data is read",
+                       "A hidden sheet, row or column holds data; it is read like any other.")
+STRUCK_THROUGH = _code("struck-through", Severity.WARNING, "Struck-through row is read",
+                       "Strikethrough is formatting, not deletion: the row is read as data. "
+                       "Delete rows that no longer apply.")
+MERGED_CELLS = _code("merged-cells", Severity.WARNING, "Merged cells",
+                     "Only the first cell of a merged range holds its value; the others are "
+                     "read as empty.")
+DUPLICATE_CELL = _code("duplicate-cell", Severity.ERROR, "Cell stored twice",
+                       "The sheet's XML holds the same cell twice; which copy is meant is "
+                       "unknown, so the row's values are read as unknown.")
+STALE_FORMULA = _code("stale-formula", Severity.WARNING, "Formula results may be out of date",
+                      "The workbook asks Excel to recalculate when opened, so the saved "
+                      "formula results that are read may be stale.")
+TOTAL_ROW = _code("total-row", Severity.WARNING, "Total row not read as data",
+                  "A row labelled total or sum is a summary, not a line; it is left out.")
+NOTE_ROW = _code("note-row", Severity.WARNING, "Note below the data not read",
+                 "A row holding only a note under the data is not a line; it is left out.")
+CONTROL_CHARACTER = _code("control-character", Severity.WARNING, "Invisible control character",
+                          "The cell holds control characters; they are removed before reading.")
+TEXT_TOO_LONG = _code("text-too-long", Severity.ERROR, "Cell text too long",
+                      "The cell holds more characters than Excel allows in one cell; it is "
+                      "read as unknown.")
+
 
 def code_info(code: str) -> Code:
     return _CODES[code]

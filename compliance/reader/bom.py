@@ -138,6 +138,7 @@ def read_bom(source: Source | InputFile, *, name: str | None = None,
     import fastexcel
 
     from compliance.reader.package import open_package
+    from compliance.reader.review import review_sheet, workbook_findings
     from compliance.reader.sniff import ensure_xlsx
 
     infile = source if isinstance(source, InputFile) else load_source(source, name=name)
@@ -149,10 +150,13 @@ def read_bom(source: Source | InputFile, *, name: str | None = None,
     package = open_package(infile.data, infile.name, limits)
     try:
         reader = fastexcel.read_excel(infile.data)
-    except Exception as exc:
+    except BaseException as exc:  # pyo3 panics derive from BaseException
+        if isinstance(exc, KeyboardInterrupt | SystemExit | MemoryError):
+            raise
         raise UnusableInputError(f"the workbook cannot be read ({_first_line(exc)})",
                                  code="unreadable-workbook", where=infile.name) from None
     out: list[Finding] = []
+    workbook_findings(package, out)
     names = list(reader.sheet_names)
     if len(names) > limits.max_sheets:
         raise UnusableInputError(f"the workbook has {len(names)} sheets "
@@ -178,10 +182,23 @@ def read_bom(source: Source | InputFile, *, name: str | None = None,
                     sheet=spec.name))
             stats.append(SheetStats(spec.name, None, None))
             continue
+        part = package.sheet(actual)
+        if part is None or not part.present:
+            out.append(Finding.make(
+                F.UNREADABLE_WORKBOOK, f"sheet '{actual}' is listed in the workbook but its "
+                f"part {part.path if part and part.path else ''} is missing from the file; the "
+                "sheet cannot be read", sheet=actual))
+            stats.append(SheetStats(spec.name, actual, None))
+            continue
+        wants_percent = bool(package.percent_styles) and any(
+            c.kind is Kind.PERCENT for c in spec.columns)
+        scan = package.scan(part, want_percent=wants_percent)  # refuses what cannot load safely
         try:
             sheet = reader.load_sheet(actual, header_row=None, skip_rows=0, dtypes="string")
             grid = sheet.to_polars()
-        except Exception as exc:
+        except BaseException as exc:  # pyo3 panics derive from BaseException
+            if isinstance(exc, KeyboardInterrupt | SystemExit | MemoryError):
+                raise
             out.append(Finding.make(F.UNREADABLE_WORKBOOK,
                                     f"sheet '{actual}' cannot be read ({_first_line(exc)})",
                                     sheet=actual))
@@ -196,45 +213,13 @@ def read_bom(source: Source | InputFile, *, name: str | None = None,
         if raw is None:
             stats.append(SheetStats(spec.name, actual, None))
             continue
-        part = package.sheet(actual)
-        wants_percent = bool(package.percent_styles) and any(
-            c.kind is Kind.PERCENT for c in spec.columns)
-        scan = package.scan(part, want_percent=wants_percent)
-        _cell_findings(raw, scan, out)
+        raw = review_sheet(raw, scan, part, package, out, limits)
         percent[spec.name] = scan.percent_cells
         raws[spec.name] = raw
         stats.append(SheetStats(spec.name, actual, raw.header_row))
     bom = _assemble(raws, out, percent_cells=percent, date1904=package.date1904, source=infile,
                     stats=stats)
     return bom
-
-
-def _cell_findings(raw: RawSheet, scan: Any, out: list[Finding]) -> None:
-    """Report error cells, formulas without results and row-order faults in mapped columns."""
-    by_letter = {letter: col for col, letter in raw.letters.items()}
-    first = raw.header_row + 1
-    for letter, row, text in scan.error_cells:
-        if letter in by_letter and row >= first:
-            out.append(Finding.make(
-                F.ERROR_CELL, f"{by_letter[letter]} holds the Excel error {text}; the cell is "
-                "read as unknown", sheet=raw.actual_name, row=row, column=by_letter[letter],
-                letter=letter, value=text))
-    for letter, row in scan.formulas_without_value:
-        if letter in by_letter and row >= first:
-            out.append(Finding.make(
-                F.FORMULA_WITHOUT_VALUE,
-                f"{by_letter[letter]} holds a formula whose result was never saved (the file "
-                "was written by a program that does not calculate); open and save it in Excel, "
-                "or type the value", sheet=raw.actual_name, row=row,
-                column=by_letter[letter], letter=letter))
-    for previous, row in scan.row_order_problems:
-        out.append(Finding.make(
-            F.ROW_ORDER,
-            f"row {row} comes after row {previous} in the file"
-            + ("; the sheet holds the same row twice and only one copy can be read"
-               if row == previous else "; rows are read by their numbers"),
-            sheet=raw.actual_name, row=row,
-            severity=Severity.ERROR if row == previous else Severity.WARNING))
 
 
 def _assemble(
@@ -319,7 +304,7 @@ def _drop_unusable(
     # Values that failed a range check are unknown, not zero.
     fixes = []
     for col in spec.columns:
-        if col.kind in (Kind.MONEY, Kind.MASS):
+        if col.kind in (Kind.MONEY, Kind.MASS, Kind.NUMBER):
             fixes.append(pl.when(pl.col(col.name) < 0).then(None).otherwise(pl.col(col.name))
                          .alias(col.name))
         elif col.kind is Kind.PERCENT:
@@ -373,6 +358,7 @@ def _check_recycling(
 
 def _empty_typed(spec: Sheet) -> pl.DataFrame:
     dtypes = {Kind.MONEY: pl.Decimal(38, 6), Kind.MASS: pl.Decimal(38, 6),
+              Kind.NUMBER: pl.Decimal(38, 6),
               Kind.PERCENT: pl.Decimal(38, 6), Kind.DATE: pl.Date, Kind.BOOL: pl.Boolean,
               Kind.LIST: pl.List(pl.String)}
     schema: dict[str, Any] = {ROW: pl.Int64}

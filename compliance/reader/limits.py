@@ -1,8 +1,24 @@
-"""Safety limits for workbooks: checked on the zip directory before anything is inflated."""
+"""Safety limits for workbooks, checked on the zip directory before anything is inflated.
+
+Two passes, both before any XML parser or the fast cell reader sees the package:
+
+1. :func:`check_archive` reads only the zip directory: member count, names, declared sizes,
+   compression ratios, compression methods, encryption flags, members that overlap (the
+   "better zip bomb" trick) and a directory whose entry count disagrees with its records.
+2. :func:`verify_members` inflates every member once, in bounded steps, straight from the raw
+   bytes (not through :mod:`zipfile`, which silently stops at the declared size): a member that
+   inflates beyond its declared size is a zip bomb and is refused the moment it does; the CRC
+   must match; and no part may carry a ``<!DOCTYPE`` or ``<!ENTITY`` declaration, so neither
+   ``defusedxml`` nor the fast cell reader is ever handed entity expansion or external entities.
+"""
 
 from __future__ import annotations
 
+import itertools
+import re
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 from compliance.errors import UnusableInputError
@@ -19,38 +35,185 @@ class Limits:
     max_ratio: int = 200  # uncompressed / compressed per member above 1 MiB
     max_sheets: int = 1_000
     max_rows: int = 5_000_000
+    max_cells: int = 20_000_000  # cells in the rectangle a sheet's values span
+    max_sheet_text_bytes: int = 256 << 20  # shared-string text a sheet's cells expand to
+    max_cell_chars: int = 32_767  # Excel's own limit for one cell
 
 
 DEFAULT_LIMITS = Limits()
 
+# Excel's grid: 1,048,576 rows and 16,384 columns (A-XFD).
+EXCEL_MAX_ROW = 1_048_576
+EXCEL_MAX_COL = 16_384
 
-def check_archive(zf: zipfile.ZipFile, name: str, limits: Limits) -> None:
+_ALLOWED_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")
+_EOCD = b"PK\x05\x06"
+_STEP = 1 << 20  # inflate at most this much at a time
+
+
+def _unsafe(message: str, name: str) -> UnusableInputError:
+    return UnusableInputError(message, code="unsafe-workbook", where=name)
+
+
+def _damaged(message: str, name: str) -> UnusableInputError:
+    return UnusableInputError(message, code="unreadable-workbook", where=name)
+
+
+def check_archive(zf: zipfile.ZipFile, name: str, limits: Limits,
+                  data: bytes | None = None) -> None:
     """Refuse archives whose declared sizes, counts or ratios exceed ``limits``."""
     infos = zf.infolist()
     if len(infos) > limits.max_members:
-        raise UnusableInputError(
-            f"the archive has {len(infos)} members (limit {limits.max_members})",
-            code="unsafe-workbook", where=name)
+        raise _unsafe(f"the archive has {len(infos)} members (limit {limits.max_members})", name)
     seen: set[str] = set()
     total = 0
     for info in infos:
-        if info.filename in seen:
-            raise UnusableInputError(
+        folded = info.filename.replace("\\", "/").casefold()
+        if folded in seen:
+            raise _unsafe(
                 f"the archive holds two members named {info.filename!r}; refusing an ambiguous "
-                "workbook", code="unsafe-workbook", where=name)
-        seen.add(info.filename)
-        if info.file_size > limits.max_member_bytes:
+                "workbook", name)
+        seen.add(folded)
+        if info.flag_bits & 0x1:
             raise UnusableInputError(
+                f"{info.filename} is encrypted inside the zip archive; save an unprotected copy",
+                code="encrypted-workbook", where=name)
+        if info.compress_type not in _ALLOWED_METHODS:
+            raise _damaged(
+                f"{info.filename} uses zip compression method {info.compress_type}, which Excel "
+                "does not write (only stored and deflate are read)", name)
+        if info.file_size > limits.max_member_bytes:
+            raise _unsafe(
                 f"{info.filename} declares {info.file_size} bytes uncompressed "
-                f"(limit {limits.max_member_bytes})", code="unsafe-workbook", where=name)
+                f"(limit {limits.max_member_bytes})", name)
         if (info.file_size > (1 << 20) and info.compress_size
                 and info.file_size / info.compress_size > limits.max_ratio):
-            raise UnusableInputError(
+            raise _unsafe(
                 f"{info.filename} expands {info.file_size // max(info.compress_size, 1)}-fold "
-                f"(limit {limits.max_ratio}); this looks like a zip bomb",
-                code="unsafe-workbook", where=name)
+                f"(limit {limits.max_ratio}); this looks like a zip bomb", name)
         total += info.file_size
     if total > limits.max_uncompressed_bytes:
-        raise UnusableInputError(
+        raise _unsafe(
             f"the archive declares {total} bytes uncompressed "
-            f"(limit {limits.max_uncompressed_bytes})", code="unsafe-workbook", where=name)
+            f"(limit {limits.max_uncompressed_bytes})", name)
+    if data is not None:
+        _check_layout(zf, data, name)
+
+
+def _check_layout(zf: zipfile.ZipFile, data: bytes, name: str) -> None:
+    """The directory must agree with itself and members must not share bytes."""
+    end = data.rfind(_EOCD, max(0, len(data) - (1 << 16) - 22))
+    if end >= 0 and len(data) >= end + 22:
+        declared = struct.unpack_from("<H", data, end + 10)[0]
+        if declared != 0xFFFF and declared != len(zf.infolist()):
+            raise _unsafe(
+                f"the archive's directory says it holds {declared} members but lists "
+                f"{len(zf.infolist())}; refusing an inconsistent archive", name)
+    spans = []
+    for info in zf.infolist():
+        start = _data_offset(info, data, name)
+        spans.append((info.header_offset, start + info.compress_size, info.filename))
+    spans.sort()
+    for (_, end_a, name_a), (start_b, _, name_b) in itertools.pairwise(spans):
+        if start_b < end_a:
+            raise _unsafe(
+                f"members {name_a} and {name_b} overlap in the archive (a zip-bomb technique)",
+                name)
+
+
+def _data_offset(info: zipfile.ZipInfo, data: bytes, name: str) -> int:
+    offset = info.header_offset
+    if offset < 0 or offset + _LOCAL_HEADER.size > len(data):
+        raise _damaged(f"{info.filename} points outside the file (truncated download?)", name)
+    fields = _LOCAL_HEADER.unpack_from(data, offset)
+    if fields[0] != b"PK\x03\x04":
+        raise _damaged(f"{info.filename} has no local header where the directory says "
+                       "(damaged or truncated file)", name)
+    name_len, extra_len = fields[9], fields[10]
+    raw_name = data[offset + 30: offset + 30 + name_len]
+    expected = info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437",
+                                         "replace")
+    if raw_name != expected:
+        raise _unsafe(f"member {info.filename!r} has a different name in its local header "
+                      f"({raw_name[:60]!r}); refusing an ambiguous archive", name)
+    start = offset + 30 + name_len + extra_len
+    if start + info.compress_size > len(data):
+        raise _damaged(f"{info.filename} runs past the end of the file (truncated download?)",
+                       name)
+    return start
+
+
+def _marker(word: str) -> bytes:
+    # Matches the declaration in UTF-8 and in UTF-16 (either byte order).
+    return rb"<\x00?!\x00?" + rb"\x00?".join(re.escape(c.encode()) for c in word)
+
+
+_DTD = re.compile(_marker("DOCTYPE") + rb"|" + _marker("ENTITY"), re.IGNORECASE)
+_OVERLAP = 32
+
+
+def verify_members(zf: zipfile.ZipFile, data: bytes, name: str, limits: Limits) -> None:
+    """Inflate each member once: true size, CRC and no DTD, before any parser runs."""
+    for info in zf.infolist():
+        if info.is_dir():
+            continue
+        start = _data_offset(info, data, name)
+        raw = memoryview(data)[start: start + info.compress_size]
+        crc = 0
+        size = 0
+        tail = b""
+        if info.compress_type == zipfile.ZIP_STORED:
+            pieces = (raw[i: i + _STEP].tobytes() for i in range(0, len(raw), _STEP))
+            done = True
+        else:
+            pieces, state = _inflate(raw)
+            done = False
+        for piece in pieces:
+            size += len(piece)
+            if size > info.file_size:
+                raise _unsafe(
+                    f"{info.filename} inflates beyond the {info.file_size} bytes it declares; "
+                    "this is a zip bomb or a forged archive", name)
+            crc = zlib.crc32(piece, crc)
+            window = tail + piece
+            if _DTD.search(window):
+                raise _unsafe(
+                    f"{info.filename} contains a DOCTYPE or ENTITY declaration; workbooks "
+                    "never need one, and it can hide entity-expansion or external-entity "
+                    "attacks", name)
+            tail = window[-_OVERLAP:]
+        if not done and not state["eof"]:
+            raise _damaged(f"{info.filename} is cut short (damaged or truncated file)", name)
+        if size != info.file_size:
+            raise _damaged(f"{info.filename} holds {size} bytes but declares {info.file_size} "
+                           "(damaged file)", name)
+        if crc != info.CRC:
+            raise _damaged(f"{info.filename} fails its checksum (damaged file)", name)
+
+
+def _inflate(raw: memoryview):  # type: ignore[no-untyped-def]
+    state = {"eof": False}
+
+    def gen():  # type: ignore[no-untyped-def]
+        inflater = zlib.decompressobj(-15)
+        try:
+            for i in range(0, len(raw), _STEP):
+                chunk = raw[i: i + _STEP].tobytes()
+                while chunk:
+                    out = inflater.decompress(chunk, _STEP)
+                    if out:
+                        yield out
+                    chunk = inflater.unconsumed_tail
+                    if inflater.eof:
+                        state["eof"] = True
+                        return
+            rest = inflater.flush()
+            if rest:
+                yield rest
+            state["eof"] = inflater.eof
+        except zlib.error:
+            state["eof"] = False
+            return
+
+    return gen(), state

@@ -1,34 +1,76 @@
 """What the fast cell reader cannot see: the workbook's parts, styles and cell-level oddities.
 
 ``fastexcel`` (calamine) loads cell values quickly but reads an Excel error cell or a formula
-without a saved result as an empty cell, keeps the last of two duplicate rows without a word,
-and does not expose number formats. Reading those silently would give wrong verdicts, so this
-module opens the zip package itself and scans each sheet's XML as bytes, in bounded chunks:
-cheap substring checks first, and regular expressions only over sheets that need them.
+without a saved result as an empty cell, keeps the last of two duplicate rows or cells without a
+word, places cells beyond Excel's grid, and allocates a dense grid up to the farthest cell (one
+stray value at XFD1048576 asks for 17 billion cells). Reading those silently would give wrong
+verdicts or exhaust memory, so this module opens the zip package itself, verifies every member
+(:mod:`compliance.reader.limits`), and scans each sheet's XML as bytes, in bounded chunks,
+before the cell reader is allowed to load it: cheap substring counts first, and regular
+expressions only where they are needed.
+
+XML structure (workbook, relationships, styles) is parsed only with ``defusedxml``; when it is
+not importable, or does not refuse a DTD, nothing is read at all (fail closed).
 """
 
 from __future__ import annotations
 
 import io
+import operator
 import posixpath
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-
-from defusedxml import ElementTree as SafeET
+from itertools import repeat
 
 from compliance.errors import UnusableInputError
-from compliance.reader.limits import Limits, check_archive
+from compliance.reader.limits import (
+    EXCEL_MAX_COL,
+    EXCEL_MAX_ROW,
+    Limits,
+    check_archive,
+    verify_members,
+)
+
+try:  # the safe parser is a hard requirement: without it, nothing is parsed (fail closed)
+    from defusedxml import DTDForbidden as _DTDForbidden
+    from defusedxml import ElementTree as SafeET
+except ImportError:  # pragma: no cover - exercised in a subprocess test
+    SafeET = None
+    _DTDForbidden = None
 
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_NS_STRICT = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 
 # Built-in number formats that show a percentage (ECMA-376 18.8.30).
 _BUILTIN_PERCENT = {9, 10}
 
 _CHUNK = 8 << 20
+
+_safe_checked = False
+
+
+def require_safe_xml() -> None:
+    """Refuse to read anything unless defusedxml is importable and refuses DTDs."""
+    global _safe_checked
+    if _safe_checked:
+        return
+    message = ("the safe XML parser (defusedxml) is not available, so no workbook is read; "
+               "install the package's dependencies")
+    if SafeET is None or _DTDForbidden is None:
+        raise UnusableInputError(message, code="unsafe-xml-parser")
+    try:
+        SafeET.fromstring(b'<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>', forbid_dtd=True)
+    except _DTDForbidden:
+        _safe_checked = True
+        return
+    except Exception:
+        pass
+    raise UnusableInputError(message, code="unsafe-xml-parser")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +78,7 @@ class SheetPart:
     name: str
     path: str  # member name inside the zip
     state: str  # visible, hidden, veryHidden
+    present: bool = True  # False when the workbook lists the sheet but its part is missing
 
 
 @dataclass(slots=True)
@@ -46,52 +89,154 @@ class SheetScan:
     formulas_without_value: list[tuple[str, int]] = field(default_factory=list)
     row_order_problems: list[tuple[int, int]] = field(default_factory=list)  # (prev, row)
     percent_cells: set[tuple[str, int]] = field(default_factory=set)
+    duplicate_cells: list[tuple[str, int]] = field(default_factory=list)
+    struck_cells: set[tuple[str, int]] = field(default_factory=set)
+    hidden_rows: list[int] = field(default_factory=list)
+    hidden_columns: list[tuple[int, int]] = field(default_factory=list)  # 1-based, inclusive
+    merged: list[tuple[str, int, str, int]] = field(default_factory=list)
+    formula_columns: dict[str, list[int]] = field(default_factory=dict)  # col -> [count, row]
+    cells: int = 0
 
 
 @dataclass(slots=True)
 class Package:
-    """An opened xlsx package: its sheets, date system and percent styles."""
+    """An opened xlsx package: its sheets, date system, styles and shared strings."""
 
     zf: zipfile.ZipFile
     sheets: list[SheetPart]
     date1904: bool
     percent_styles: frozenset[int]
+    strike_styles: frozenset[int] = frozenset()
+    macros: bool = False
+    recalc_on_load: bool = False
+    shared_strings: str | None = None
+    name: str = "<workbook>"
+    limits: Limits = field(default_factory=Limits)
+    _sst_count: int | None = None
+    _sst_lengths: list[int] | None = None
 
-    def sheet(self, name: str) -> SheetPart:
+    def sheet(self, name: str) -> SheetPart | None:
         for part in self.sheets:
             if part.name == name:
                 return part
-        raise KeyError(name)
+        for part in self.sheets:
+            if part.name.casefold() == name.casefold():
+                return part
+        return None
 
-    def iter_chunks(self, part: SheetPart) -> Iterator[bytes]:
-        """Yield the sheet XML in chunks that each end after a complete ``</row>``."""
-        with self.zf.open(part.path) as fh:
-            carry = b""
+    def iter_member(self, member: str) -> Iterator[bytes]:
+        with self.zf.open(member) as fh:
             while True:
                 block = fh.read(_CHUNK)
                 if not block:
-                    if carry:
-                        yield carry
                     return
-                data = carry + block
-                cut = data.rfind(b"</row>")
-                if cut < 0:
-                    carry = data
-                    continue
-                cut += len(b"</row>")
-                yield data[:cut]
-                carry = data[cut:]
+                yield block
+
+    def iter_chunks(self, part: SheetPart) -> Iterator[bytes]:
+        """Yield the sheet XML in chunks that each end after a complete ``</row>``."""
+        carry = b""
+        for block in self.iter_member(part.path):
+            data = carry + block
+            cut = data.rfind(b"</row>")
+            if cut < 0:
+                carry = data
+                continue
+            cut += len(b"</row>")
+            yield data[:cut]
+            carry = data[cut:]
+        if carry:
+            yield carry
+
+    # Shared strings -------------------------------------------------------------------------
+
+    def sst_count(self) -> int:
+        if self._sst_count is None:
+            count = 0
+            if self.shared_strings:
+                for block in _split_blocks(self.iter_member(self.shared_strings), b"<si"):
+                    count += block.count(b"<si>") + block.count(b"<si ")
+            self._sst_count = count
+        return self._sst_count
+
+    def sst_lengths(self) -> list[int]:
+        """Upper bounds on each shared string's text length (its XML, less the markup)."""
+        if self._sst_lengths is None:
+            lengths: list[int] = []
+            if self.shared_strings:
+                carry = b""
+                for block in self.iter_member(self.shared_strings):
+                    parts = re.split(rb"<si[ >]", carry + block)
+                    carry = parts.pop()
+                    lengths.extend(max(0, len(p) - 12) for p in parts)
+                lengths.extend([max(0, len(carry) - 12)])
+                lengths = lengths[1:]  # the text before the first <si> is the sst header
+            self._sst_lengths = lengths
+        return self._sst_lengths
+
+    def sst_size(self) -> int:
+        if not self.shared_strings:
+            return 0
+        return self.zf.getinfo(self.shared_strings).file_size
+
+    # Sheet scan -----------------------------------------------------------------------------
 
     def scan(self, part: SheetPart, *, want_percent: bool) -> SheetScan:
+        """Scan a sheet's XML; raise :class:`UnusableInputError` when it cannot be loaded safely.
+
+        Refused: cells beyond Excel's grid, a sheet whose values span more than
+        ``limits.max_cells`` cells, shared-string references that are negative or out of range,
+        and cells that would expand to more than ``limits.max_sheet_text_bytes`` of text.
+        """
         scan = SheetScan()
-        pct_attr = _percent_attr_pattern(self.percent_styles) if want_percent else None
+        styles = set(self.percent_styles) if want_percent else set()
+        styles |= set(self.strike_styles)
+        styled = _styled_cell_pattern(styles)
+        sst_oob = _sst_out_of_range_pattern(self.sst_count()) if self.shared_strings else None
         last_row = 0
-        for chunk in self.iter_chunks(part):
-            for match in _ROW_R.finditer(chunk):
-                row = int(match.group(1))
-                if row <= last_row:
-                    scan.row_order_problems.append((last_row, row))
-                last_row = max(last_row, row)
+        min_row, max_row = EXCEL_MAX_ROW + 1, 0
+        cols: set[bytes] = set()
+        shared_cells = 0
+        numbering: dict[str, int] | None = None
+        seen_rows: set[int] = set()
+        for index, chunk in enumerate(self.iter_chunks(part)):
+            if index == 0:
+                scan.hidden_columns = _hidden_columns(chunk)
+            refs = _CELL_REF.findall(chunk)
+            row_refs = _ROW_R.findall(chunk)
+            if numbering is not None or _needs_numbering(chunk, refs, row_refs):
+                numbering = numbering if numbering is not None else {"row": 0, "col": 0}
+                chunk = _number_cells(chunk, numbering)
+                refs = _CELL_REF.findall(chunk)
+                row_refs = _ROW_R.findall(chunk)
+            row_numbers = list(map(int, row_refs))
+            if row_numbers:
+                if row_numbers[0] <= last_row or any(
+                        map(operator.ge, row_numbers, row_numbers[1:])):
+                    for row in row_numbers:
+                        if row <= last_row:
+                            scan.row_order_problems.append((last_row, row))
+                            if row == last_row:
+                                seen_rows.add(row)
+                        last_row = max(last_row, row)
+                last_row = max(last_row, max(row_numbers))
+                min_row = min(min_row, min(row_numbers))
+                max_row = max(max_row, max(row_numbers))
+            if b"hidden=" in chunk:
+                scan.hidden_rows.extend(map(int, _HIDDEN_ROW.findall(chunk)))
+            if refs:
+                scan.cells += len(refs)
+                distinct = set(refs)
+                cols.update(map(bytes.rstrip, distinct, repeat(_DIGITS)))
+                if max(map(len, distinct)) >= 8:  # far cells: check the cells' own rows
+                    rows = [int(r.lstrip(_LETTERS)) for r in distinct if len(r) >= 8]
+                    min_row, max_row = min(min_row, min(rows)), max(max_row, max(rows))
+                if len(distinct) != len(refs):
+                    for ref, n in Counter(refs).items():
+                        if n > 1:
+                            letters = ref.rstrip(_DIGITS)
+                            row = int(ref[len(letters):])
+                            if row not in seen_rows:
+                                scan.duplicate_cells.append((letters.decode(), row))
             if b't="e"' in chunk:
                 for match in _ERROR_CELL.finditer(chunk):
                     ref = _REF.search(match.group(1))
@@ -107,31 +252,260 @@ class Package:
                     if ref:
                         scan.formulas_without_value.append((ref.group(1).decode(),
                                                             int(ref.group(2))))
-            if pct_attr is not None and pct_attr[0] in chunk:
-                for match in _CELL_OPEN.finditer(chunk):
-                    attrs = match.group(1)
-                    style = _STYLE.search(attrs)
-                    if style and int(style.group(1)) in self.percent_styles:
-                        ref = _REF.search(attrs)
+                if self.recalc_on_load:
+                    for match in _FORMULA_CELL.finditer(chunk):
+                        ref = _REF.search(match.group(1))
                         if ref:
-                            scan.percent_cells.add((ref.group(1).decode(), int(ref.group(2))))
+                            entry = scan.formula_columns.setdefault(
+                                ref.group(1).decode(), [0, int(ref.group(2))])
+                            entry[0] += 1
+            if styled is not None and b's="' in chunk:
+                for match in styled.finditer(chunk):
+                    attrs = match.group(1)
+                    style = int(_STYLE.search(attrs).group(1))  # type: ignore[union-attr]
+                    ref = _REF.search(attrs)
+                    if ref is None:
+                        continue
+                    cell = (ref.group(1).decode(), int(ref.group(2)))
+                    if style in self.strike_styles:
+                        scan.struck_cells.add(cell)
+                    if want_percent and style in self.percent_styles:
+                        scan.percent_cells.add(cell)
+            if b"<mergeCell " in chunk:
+                for match in _MERGE.finditer(chunk):
+                    a, r1, b, r2 = match.groups()
+                    scan.merged.append((a.decode(), int(r1), (b or a).decode(),
+                                        int(r2 or r1)))
+            if b't="s"' in chunk:
+                shared_cells += chunk.count(b't="s"')
+                self._check_shared_refs(part, chunk, sst_oob)
+        self._check_grid(part, scan, min_row, max_row, cols)
+        if shared_cells:
+            self._check_text_size(part, shared_cells)
         return scan
 
+    def _check_shared_refs(self, part: SheetPart, chunk: bytes, oob: re.Pattern[bytes] | None
+                           ) -> None:
+        negative = _SST_NEGATIVE.search(chunk) if b"<v>-" in chunk else None
+        if negative:
+            ref = _REF.search(negative.group(1))
+            where = _cell_name(ref)
+            raise UnusableInputError(
+                f"sheet '{part.name}' cell {where} points to a negative shared-string index; "
+                "the file is damaged (it was not written by Excel)", code="unreadable-workbook",
+                where=self.name)
+        if oob is None:
+            return
+        count = self.sst_count()
+        for match in oob.finditer(chunk):
+            if int(match.group(1)) >= count:
+                start = chunk.rfind(b"<c", 0, match.start())
+                ref = _REF.search(chunk, start, match.start()) if start >= 0 else None
+                raise UnusableInputError(
+                    f"sheet '{part.name}' cell {_cell_name(ref)} points to shared string "
+                    f"{int(match.group(1))}, but the workbook has only {count}; the file is "
+                    "damaged", code="unreadable-workbook", where=self.name)
 
+    def _check_grid(self, part: SheetPart, scan: SheetScan, min_row: int, max_row: int,
+                    cols: set[bytes]) -> None:
+        if max_row == 0:
+            return
+        indexes = {c: column_index(c.decode()) for c in cols}
+        max_col = max(indexes.values(), default=1)
+        min_col = min(indexes.values(), default=1)
+        if max_row > EXCEL_MAX_ROW or max_col > EXCEL_MAX_COL:
+            far = _first_beyond_grid(self.iter_chunks(part))
+            raise UnusableInputError(
+                f"sheet '{part.name}' has a cell at {far or 'a position'} beyond Excel's grid "
+                f"(last row {EXCEL_MAX_ROW:,}, last column XFD); the file was not written by "
+                "Excel and cannot be trusted", code="unreadable-workbook", where=self.name)
+        limits = self.limits
+        span = (max_row - min_row + 1) * (max_col - min_col + 1)
+        if span <= limits.max_cells and max_row - min_row + 1 <= limits.max_rows:
+            return
+        # Only cells holding a value make the reader allocate; styled empty cells do not.
+        box = _valued_box(self.iter_chunks(part))
+        if box is None:
+            return
+        (r1, c1), (r2, c2), far = box
+        span = (r2 - r1 + 1) * (c2 - c1 + 1)
+        if r2 - r1 + 1 > limits.max_rows:
+            raise UnusableInputError(
+                f"sheet '{part.name}' has values down to row {r2:,} (cell {far}); the limit is "
+                f"{limits.max_rows:,} rows. Delete stray cells below the data",
+                code="unsafe-workbook", where=self.name)
+        if span > limits.max_cells:
+            raise UnusableInputError(
+                f"sheet '{part.name}' has a value in cell {far}, far from the rest of the data: "
+                f"the sheet would span {span:,} cells (limit {limits.max_cells:,}); delete the "
+                "stray cell or the rows and columns beyond the data", code="unsafe-workbook",
+                where=self.name)
+
+    def _check_text_size(self, part: SheetPart, shared_cells: int) -> None:
+        limit = self.limits.max_sheet_text_bytes
+        if shared_cells * self.sst_size() <= limit:
+            return
+        lengths = self.sst_lengths()
+        longest = max(lengths, default=0)
+        if shared_cells * longest <= limit:
+            return
+        counts: Counter[int] = Counter()
+        for chunk in self.iter_chunks(part):
+            counts.update(int(v) for v in _SST_INDEX.findall(chunk))
+        total = sum(n * lengths[i] for i, n in counts.items() if 0 <= i < len(lengths))
+        if total > limit:
+            index, _ = max(counts.items(), key=lambda kv: kv[1] * lengths[kv[0]]
+                           if 0 <= kv[0] < len(lengths) else 0)
+            raise UnusableInputError(
+                f"sheet '{part.name}' repeats long shared strings (string {index} is about "
+                f"{lengths[index]:,} characters) in so many cells that reading it would take "
+                f"about {total // (1 << 20):,} MiB of text (limit {limit // (1 << 20):,} MiB)",
+                code="unsafe-workbook", where=self.name)
+
+
+def column_index(letters: str) -> int:
+    """Excel column letters -> 1-based index (A -> 1, XFD -> 16384)."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ord(ch) - 64)
+    return n
+
+
+def _cell_name(ref: re.Match[bytes] | None) -> str:
+    return (ref.group(1) + ref.group(2)).decode() if ref else "(unknown)"
+
+
+_ROW_TAG = re.compile(rb"<row\b([^>]*)>")
+_R_ATTR = re.compile(rb"\br=\"(\d+)\"")
+_HIDDEN = re.compile(rb"\bhidden=\"(?:1|true)\"")
+_CELL_REF = re.compile(rb"<c\b[^>]*?\br=\"([A-Z]+\d+)\"")
 _ROW_R = re.compile(rb"<row\b[^>]*?\br=\"(\d+)\"")
-_CELL_OPEN = re.compile(rb"<c\b([^>]*?)/?>")
-_REF = re.compile(rb"\br=\"([A-Z]{1,3})(\d+)\"")
+_HIDDEN_ROW = re.compile(rb"<row\b(?=[^>]*\bhidden=\"(?:1|true)\")[^>]*?\br=\"(\d+)\"")
+_DIGITS = b"0123456789"
+_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_REF = re.compile(rb"\br=\"([A-Z]+)(\d+)\"")
 _STYLE = re.compile(rb"\bs=\"(\d+)\"")
 _ERROR_CELL = re.compile(rb"<c\b([^>]*\bt=\"e\"[^>]*)>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?"
                          rb"<v>([^<]*)</v>")
 _FORMULA_NO_VALUE = re.compile(rb"<c\b([^>]*)>(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)"
                                rb"(?:<v\s*/>|(<v>\s*</v>))?</c>")
+_FORMULA_CELL = re.compile(rb"<c\b([^>]*)><f\b")
+_MERGE = re.compile(rb"<mergeCell\b[^>]*\bref=\"([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?\"")
+_COL_TAG = re.compile(rb"<col\b([^>]*)/?>")
+_MIN = re.compile(rb"\bmin=\"(\d+)\"")
+_MAX = re.compile(rb"\bmax=\"(\d+)\"")
+_SST_NEGATIVE = re.compile(rb"<c\b([^>]*\bt=\"s\"[^>]*)>\s*<v>\s*-")
+_SST_INDEX = re.compile(rb"<c\b[^>]*\bt=\"s\"[^>]*>\s*<v>\s*(\d+)\s*</v>")
+_VALUED_CELL = re.compile(rb"<c\b[^>]*?\br=\"([A-Z]+)(\d+)\"[^>]*?(?<!/)>"
+                          rb"(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?<(?:v|is)\b")
+_ANY_REF = re.compile(rb"<(?:c|row)\b[^>]*?\br=\"([A-Z]*)(\d+)\"")
 
 
-def _percent_attr_pattern(styles: frozenset[int]) -> tuple[bytes] | None:
+def _styled_cell_pattern(styles: set[int]) -> re.Pattern[bytes] | None:
     if not styles:
         return None
-    return (b's="',)
+    ids = b"|".join(str(s).encode() for s in sorted(styles))
+    return re.compile(rb"<c\b([^>]*?\bs=\"(?:" + ids + rb")\"[^>]*)>")
+
+
+def _sst_out_of_range_pattern(count: int) -> re.Pattern[bytes]:
+    """Cells whose shared-string index may be >= ``count`` (the caller checks the number)."""
+    if count <= 0:
+        digits = rb"\d+"
+    else:
+        text = str(count)
+        first = int(text[0])
+        more = len(text)
+        digits = rb"\d{%d,}|[%d-9]\d{%d}" % (more + 1, first, more - 1)
+    return re.compile(rb"\bt=\"s\"[^>]*>\s*<v>\s*(" + digits + rb")\s*</v>")
+
+
+def _split_blocks(blocks: Iterator[bytes], sep: bytes) -> Iterator[bytes]:
+    """Re-cut a byte stream so no occurrence of ``sep`` straddles two blocks."""
+    carry = b""
+    for block in blocks:
+        data = carry + block
+        cut = data.rfind(sep)
+        if cut <= 0:
+            carry = data
+            continue
+        yield data[:cut]
+        carry = data[cut:]
+    if carry:
+        yield carry
+
+
+def _hidden_columns(chunk: bytes) -> list[tuple[int, int]]:
+    head = chunk[: chunk.find(b"<sheetData")] if b"<sheetData" in chunk else b""
+    out = []
+    for match in _COL_TAG.finditer(head):
+        attrs = match.group(1)
+        if _HIDDEN.search(attrs):
+            lo, hi = _MIN.search(attrs), _MAX.search(attrs)
+            if lo and hi:
+                out.append((int(lo.group(1)), int(hi.group(1))))
+    return out
+
+
+def _needs_numbering(chunk: bytes, refs: list[bytes], row_refs: list[bytes]) -> bool:
+    """True when some row or cell lacks its ``r`` reference (positional XML)."""
+    if b"<c>" in chunk or b"<c/>" in chunk or b"<row>" in chunk or b"<row/>" in chunk:
+        return True
+    return chunk.count(b"<c ") != len(refs) or chunk.count(b"<row ") != len(row_refs)
+
+
+_POSITIONAL = re.compile(rb"<(row|c)\b([^>]*?)(/?)>")
+
+
+def _number_cells(chunk: bytes, state: dict[str, int]) -> bytes:
+    """Give every row and cell an explicit reference, as the reader numbers them."""
+    from compliance.findings import column_letter
+
+    def fix(match: re.Match[bytes]) -> bytes:
+        tag, attrs, close = match.groups()
+        if tag == b"row":
+            ref = _R_ATTR.search(attrs)
+            state["row"] = int(ref.group(1)) if ref else state["row"] + 1
+            state["col"] = 0
+            if ref:
+                return match.group(0)
+            return b'<row r="%d"%s%s>' % (state["row"], attrs, close)
+        ref = _REF.search(attrs)
+        if ref:
+            state["col"] = column_index(ref.group(1).decode())
+            return match.group(0)
+        state["col"] += 1
+        letters = column_letter(state["col"] - 1).encode()
+        return b'<c r="%s%d"%s%s>' % (letters, state["row"], attrs, close)
+
+    return _POSITIONAL.sub(fix, chunk)
+
+
+def _first_beyond_grid(chunks: Iterator[bytes]) -> str | None:
+    for chunk in chunks:
+        for match in _ANY_REF.finditer(chunk):
+            letters, digits = match.group(1).decode(), int(match.group(2))
+            if digits > EXCEL_MAX_ROW or (letters and column_index(letters) > EXCEL_MAX_COL):
+                return f"{letters or 'row '}{digits}"
+    return None
+
+
+def _valued_box(chunks: Iterator[bytes]):  # type: ignore[no-untyped-def]
+    r1 = c1 = 10**9
+    r2 = c2 = 0
+    far = None
+    far_score = -1
+    for chunk in chunks:
+        for match in _VALUED_CELL.finditer(chunk):
+            col = column_index(match.group(1).decode())
+            row = int(match.group(2))
+            r1, r2, c1, c2 = min(r1, row), max(r2, row), min(c1, col), max(c2, col)
+            if row * col > far_score:
+                far_score = row * col
+                far = (match.group(1) + match.group(2)).decode()
+    if r2 == 0:
+        return None
+    return (r1, c1), (r2, c2), far
 
 
 def _xml_text(raw: bytes) -> str:
@@ -141,32 +515,71 @@ def _xml_text(raw: bytes) -> str:
 
 def open_package(data: bytes, name: str, limits: Limits) -> Package:
     """Open the zip, check it against ``limits`` and read the workbook's structure."""
+    require_safe_xml()
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError):
         raise UnusableInputError("the file is a damaged or truncated zip archive",
                                  code="not-a-workbook", where=name) from None
-    check_archive(zf, name, limits)
+    check_archive(zf, name, limits, data)
+    verify_members(zf, data, name, limits)
     try:
         workbook = _parse_xml(zf, "xl/workbook.xml", name)
-        rels = _relationships(zf, "xl/_rels/workbook.xml.rels", name)
+        if workbook.tag.startswith("{" + _NS_STRICT):
+            raise UnusableInputError(
+                "this is a Strict Open XML Spreadsheet, which the reader does not support; in "
+                "Excel use File > Save As > Excel Workbook (.xlsx)", code="not-a-workbook",
+                where=name)
+        if not workbook.tag.startswith(_NS_MAIN):
+            raise UnusableInputError(
+                f"xl/workbook.xml is not a SpreadsheetML workbook (root {workbook.tag[:80]})",
+                code="unreadable-workbook", where=name)
+        rels, types = _relationships(zf, "xl/_rels/workbook.xml.rels", name)
+        members = {n.casefold(): n for n in zf.namelist()}
         sheets: list[SheetPart] = []
         sheets_el = workbook.find(f"{_NS_MAIN}sheets")
-        for el in [] if sheets_el is None else list(sheets_el):
+        listed = [] if sheets_el is None else list(sheets_el)
+        if len(listed) > limits.max_sheets:
+            raise UnusableInputError(f"the workbook has {len(listed)} sheets "
+                                     f"(limit {limits.max_sheets})", code="unsafe-workbook",
+                                     where=name)
+        for el in listed:
             rid = el.get(f"{_NS_REL}id")
             target = rels.get(rid or "")
+            sheet_name = el.get("name", "")
+            state = el.get("state", "visible")
             if target is None:
+                sheets.append(SheetPart(sheet_name, "", state, present=False))
                 continue
-            sheets.append(SheetPart(el.get("name", ""), target, el.get("state", "visible")))
+            real = members.get(target.casefold())
+            sheets.append(SheetPart(sheet_name, real or target, state, present=real is not None))
         pr = workbook.find(f"{_NS_MAIN}workbookPr")
         date1904 = pr is not None and pr.get("date1904", "0").lower() in ("1", "true")
-        percent = _percent_styles(zf, name) if "xl/styles.xml" in zf.namelist() else frozenset()
+        calc = workbook.find(f"{_NS_MAIN}calcPr")
+        recalc = calc is not None and calc.get("fullCalcOnLoad", "0").lower() in ("1", "true")
+        styles_path = next((t for r, t in rels.items() if types.get(r, "").endswith("/styles")),
+                           "xl/styles.xml")
+        styles_path = members.get(styles_path.casefold(), styles_path)
+        percent, strike = (_styles(zf, styles_path, name) if styles_path in zf.namelist()
+                           else (frozenset(), frozenset()))
+        sst = next((t for r, t in rels.items() if types.get(r, "").endswith("/sharedStrings")),
+                   "xl/sharedStrings.xml")
+        sst = members.get(sst.casefold())
+        macros = "xl/vbaproject.bin" in members or b"macroEnabled" in _content_types(zf)
     except UnusableInputError:
         raise
     except Exception as exc:  # malformed XML in a structural part: the package is unusable
         raise UnusableInputError(f"the workbook structure cannot be read ({exc})",
                                  code="unreadable-workbook", where=name) from None
-    return Package(zf, sheets, date1904, percent)
+    return Package(zf, sheets, date1904, percent, strike, macros=macros, recalc_on_load=recalc,
+                   shared_strings=sst, name=name, limits=limits)
+
+
+def _content_types(zf: zipfile.ZipFile) -> bytes:
+    try:
+        return zf.read("[Content_Types].xml")
+    except KeyError:
+        return b""
 
 
 def _parse_xml(zf: zipfile.ZipFile, member: str, name: str):  # type: ignore[no-untyped-def]
@@ -176,16 +589,21 @@ def _parse_xml(zf: zipfile.ZipFile, member: str, name: str):  # type: ignore[no-
         raise UnusableInputError(f"the workbook lacks its part {member}",
                                  code="unreadable-workbook", where=name) from None
     try:
-        return SafeET.fromstring(raw, forbid_dtd=True)
+        return SafeET.fromstring(raw, forbid_dtd=True)  # type: ignore[union-attr]
     except Exception as exc:
-        raise UnusableInputError(f"{member} is not well-formed or is hostile XML ({exc})",
-                                 code="unsafe-workbook", where=name) from None
+        if type(exc).__module__.startswith("defusedxml"):
+            raise UnusableInputError(f"{member} holds hostile XML ({exc})",
+                                     code="unsafe-workbook", where=name) from None
+        raise UnusableInputError(f"{member} is not well-formed XML ({exc}); the file is damaged",
+                                 code="unreadable-workbook", where=name) from None
 
 
-def _relationships(zf: zipfile.ZipFile, member: str, name: str) -> dict[str, str]:
+def _relationships(zf: zipfile.ZipFile, member: str, name: str
+                   ) -> tuple[dict[str, str], dict[str, str]]:
     root = _parse_xml(zf, member, name)
     base = posixpath.dirname(posixpath.dirname(member))  # xl/_rels/x.rels -> xl
     out: dict[str, str] = {}
+    types: dict[str, str] = {}
     for rel in root.iter(f"{_NS_PKG_REL}Relationship"):
         target = rel.get("Target", "")
         if target.startswith("/"):
@@ -193,23 +611,43 @@ def _relationships(zf: zipfile.ZipFile, member: str, name: str) -> dict[str, str
         else:
             path = posixpath.normpath(posixpath.join(base, target))
         out[rel.get("Id", "")] = path
-    return out
+        types[rel.get("Id", "")] = rel.get("Type", "")
+    return out, types
 
 
-def _percent_styles(zf: zipfile.ZipFile, name: str) -> frozenset[int]:
-    root = _parse_xml(zf, "xl/styles.xml", name)
+def _styles(zf: zipfile.ZipFile, member: str, name: str
+            ) -> tuple[frozenset[int], frozenset[int]]:
+    """Cell style indexes that show a percentage, and those whose font is struck through."""
+    root = _parse_xml(zf, member, name)
     custom_percent: set[int] = set()
     num_fmts = root.find(f"{_NS_MAIN}numFmts")
     if num_fmts is not None:
         for fmt in num_fmts:
             code = re.sub(r'"[^"]*"|\\.', "", fmt.get("formatCode", ""))
             if "%" in code:
-                custom_percent.add(int(fmt.get("numFmtId", "-1")))
+                custom_percent.add(_int(fmt.get("numFmtId"), -1))
+    struck_fonts: set[int] = set()
+    fonts = root.find(f"{_NS_MAIN}fonts")
+    if fonts is not None:
+        for index, font in enumerate(fonts):
+            strike = font.find(f"{_NS_MAIN}strike")
+            if strike is not None and strike.get("val", "1").lower() not in ("0", "false"):
+                struck_fonts.add(index)
     xfs = root.find(f"{_NS_MAIN}cellXfs")
-    out: set[int] = set()
+    percent: set[int] = set()
+    strike_styles: set[int] = set()
     if xfs is not None:
         for index, xf in enumerate(xfs):
-            fmt_id = int(xf.get("numFmtId", "0"))
+            fmt_id = _int(xf.get("numFmtId"), 0)
             if fmt_id in _BUILTIN_PERCENT or fmt_id in custom_percent:
-                out.add(index)
-    return frozenset(out)
+                percent.add(index)
+            if _int(xf.get("fontId"), 0) in struck_fonts:
+                strike_styles.add(index)
+    return frozenset(percent), frozenset(strike_styles)
+
+
+def _int(text: str | None, default: int) -> int:
+    try:
+        return int(text) if text is not None else default
+    except ValueError:
+        return default

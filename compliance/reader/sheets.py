@@ -38,7 +38,7 @@ def locate_columns(
     best_row, best_hits = -1, 0
     head = raw.head(HEADER_SEARCH_ROWS)
     for r, values in enumerate(head.iter_rows()):
-        hits = sum(1 for v in values if v is not None and index.canonical(v) is not None)
+        hits = sum(1 for v in values if v is not None and _canonical(index, v) is not None)
         if hits > best_hits:
             best_row, best_hits = r, hits
         if hits == len(required):
@@ -61,7 +61,13 @@ def locate_columns(
                     F.BLANK_HEADER, f"column {letter} has values but no header; it is ignored",
                     sheet=actual_name, row=best_row + 1, letter=letter))
             continue
-        canonical = index.canonical(str(text))
+        canonical = _canonical(index, str(text))
+        if canonical is not None and index.canonical(str(text)) is None:
+            out.append(Finding.make(
+                F.NORMALISED_VALUE,
+                f"column {letter} header '{_short(text)}' read as '{canonical}' (it is spelled "
+                "with look-alike or invisible characters)", sheet=actual_name,
+                row=best_row + 1, column=canonical, letter=letter, value=text))
         if canonical is None:
             out.append(Finding.make(
                 F.UNKNOWN_COLUMN,
@@ -123,6 +129,13 @@ def locate_columns(
         frame = frame.filter(~cleaned.select(empty).to_series())
     letters = {c: column_letter(absolute[p]) for c, p in mapping.items()}
     return RawSheet(spec, actual_name, frame, letters, best_row + 1)
+
+
+def _canonical(index: HeaderIndex, text: str) -> str | None:
+    """The contract column a header names, tolerating look-alike and invisible characters."""
+    from compliance.reader.lookalike import fold
+
+    return index.canonical(text) or index.canonical(fold(text))
 
 
 def find_sheet(spec: Sheet, names: list[str]) -> str | None:
