@@ -217,7 +217,11 @@ def _verdict(rs: Ruleset, ctx: BatteryContext, results: list[RequirementResult])
                       if outcome(r) is Status.PASS), Decimal(0))
     else:
         credit = None
-    provisional = any(r.status is Status.PROVISIONAL for r in results)
+    # Provisional only when the outcome rests on a provisional result: a requirement that fails
+    # on firm values already decides a fail, whatever the provisional ones say.
+    firm_fail = any(r.status is Status.FAIL for r in results)
+    provisional = (not firm_fail
+                   and any(r.status is Status.PROVISIONAL for r in results))
 
     gaps = [g for r in results for g in r.gaps]
     failing = [r for r in results if outcome(r) is Status.FAIL]

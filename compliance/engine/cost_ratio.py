@@ -26,7 +26,7 @@ from compliance.engine.context import (
     pct_up,
     usd,
 )
-from compliance.engine.entities import EntityTests, parameters_of
+from compliance.engine.entities import EntityTests, describe_unknown, parameters_of
 from compliance.engine.params import group_by_values
 from compliance.reader.bom import Bom
 from compliance.reader.sheets import ROW
@@ -110,10 +110,9 @@ def evaluate_cost_ratio(
                 caught_rows.append((rec, cost, f"supplied by {supplier}: " + "; ".join(why)))
             elif caught is None:
                 unknown += cost
-                detail = ("is not in the entities sheet" if missing == ["entity_id"]
-                          else f"has {', '.join(missing)} empty")
                 gaps.append(_gap(bom, req, rec, req.supplier,
-                                 f"supplier {supplier} {detail}, so its cost cannot be cleared"))
+                                 f"supplier {supplier}'s cost cannot be cleared: "
+                                 f"{describe_unknown(missing)}"))
         if total == 0:
             results[ctx.battery_id] = RequirementResult(
                 **base, status=Status.INSUFFICIENT_DATA, required_pct=threshold,

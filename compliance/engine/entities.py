@@ -8,7 +8,10 @@ on top of "specified foreign entity".
 Indirect holdings through the ownership sheet are combined by multiplying percentages along each
 chain of holdings and adding the chains (a holder with 60 % of A, which holds 50 % of B, holds
 30 % of B through A). Chains are followed up to ``MAX_DEPTH`` links and never through the same
-entity twice, so circular holdings end.
+entity twice, so circular holdings end; a chain that goes on beyond the limit leaves the answer
+unknown rather than cleared. For "held together" tests the stake of a caught holder counts once:
+if a caught parent holds a caught subsidiary that holds 21 % of an entity, caught holders hold
+21 % of it, not 42 %.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from compliance.rules.model import EntityCheck, Ruleset
 
 MAX_DEPTH = 8
 HUNDRED = Decimal(100)
+_TOO_DEEP = "\x00too-deep"  # marker: the chain goes on beyond MAX_DEPTH
 
 Result = tuple[bool | None, list[str], list[str]]  # caught, reasons, unknown columns
 
@@ -43,6 +47,7 @@ class EntityTests:
             self.edges[edge["owned_id"]].append(edge)
         self._cache: dict[tuple[str, str], Result] = {}
         self._active: set[tuple[str, str]] = set()
+        self._cuts = 0  # how often a circular reference was cut short
 
     def value(self, name: str | None) -> Any:
         return self.lookup.get(name) if name else None
@@ -53,15 +58,20 @@ class EntityTests:
         if key in self._cache:
             return self._cache[key]
         if key in self._active:  # a test that refers back to itself through holdings
+            self._cuts += 1
             return False, [], []
         self._active.add(key)
+        cuts = self._cuts
         try:
             rec = self.rows.get(entity_id)
             result: Result = ((None, [], ["entity_id"]) if rec is None
                               else self._judge(test, entity_id, rec))
         finally:
             self._active.discard(key)
-        self._cache[key] = result
+        # A result that leaned on a cut-short cycle holds only for this path through the
+        # cycle; caching it would make answers depend on which entity was asked first.
+        if self._cuts == cuts or not self._active:
+            self._cache[key] = result
         return result
 
     def _judge(self, test: str, entity_id: str, rec: dict[str, Any]) -> Result:
@@ -120,34 +130,92 @@ class EntityTests:
             return (None if unknown else False), "", (["ownership"] if unknown else [])
         # held_by: holdings of entities caught by another test, direct and indirect.
         threshold = Decimal(param)
-        known: dict[str, Decimal] = defaultdict(Decimal)
-        maybe: dict[str, Decimal] = defaultdict(Decimal)
-        for holder, share in self._holders(entity_id, check.measure or "equity_pct"):
-            caught, _, _ = self.judge(check.test or "", holder)
-            if caught:
-                known[holder] += share
-            elif caught is None:
-                maybe[holder] += share
+        measure = check.measure or "equity_pct"
+        test_name = check.test or ""
 
         def reaches(x: Decimal) -> bool:
             return x >= threshold if check.compare == "at_least" else x > threshold
 
         if check.aggregate == "single":
+            # One holder's stake counts through every chain that leads from it.
+            known: dict[str, Decimal] = defaultdict(Decimal)
+            maybe: dict[str, Decimal] = defaultdict(Decimal)
+            deep = False
+            for holder, share in self._holders(entity_id, measure):
+                if holder == _TOO_DEEP:
+                    deep = True
+                    continue
+                caught, _, _ = self.judge(test_name, holder)
+                if caught:
+                    known[holder] += share
+                elif caught is None:
+                    maybe[holder] += share
             best = max(known.values(), default=Decimal(0))
             if reaches(best):
                 holder = max(known, key=known.__getitem__)
                 return True, check.says.format(value=num(best), holder=holder), []
             best_maybe = max((known.get(h, Decimal(0)) + v for h, v in maybe.items()),
                              default=Decimal(0))
-            return (None if reaches(best_maybe) else False), "", (
-                ["ownership"] if reaches(best_maybe) else [])
-        total = sum(known.values(), Decimal(0))
-        if reaches(total):
-            holders = ", ".join(sorted(known))
-            return True, check.says.format(value=num(total), holder=holders), []
-        if reaches(total + sum(maybe.values(), Decimal(0))):
-            return None, "", ["ownership"]
+            if reaches(best_maybe) or deep:
+                return None, "", self._unknown_holders(test_name, maybe, deep)
+            return False, "", []
+        # Together: the part of the entity held by caught holders. A stake held by a caught
+        # holder counts once, not again through the caught holders above it.
+        low, high, holders, unsure, deep = self._held_share(entity_id, measure, test_name)
+        if reaches(low):
+            return True, check.says.format(value=num(low), holder=", ".join(sorted(holders))), []
+        if reaches(high):
+            return None, "", self._unknown_holders(test_name, unsure, deep)
         return False, "", []
+
+    def _held_share(self, entity_id: str, measure: str, test: str
+                    ) -> tuple[Decimal, Decimal, set[str], dict[str, Decimal], bool]:
+        """(share surely held by caught holders, share possibly held, the caught holders,
+        holders of unknown status, whether the depth limit was reached), in percent."""
+        holders: set[str] = set()
+        unsure: dict[str, Decimal] = {}
+        deep = False
+
+        def flow(owned: str, seen: frozenset[str], depth: int) -> tuple[Decimal, Decimal]:
+            nonlocal deep
+            low = high = Decimal(0)
+            for edge in self.edges.get(owned, ()):
+                owner, pct = edge["owner_id"], edge.get(measure)
+                if owner in seen or pct is None:
+                    continue
+                part = Decimal(pct) / HUNDRED
+                caught, _, _ = self.judge(test, owner)
+                if caught:
+                    holders.add(owner)
+                    low += part
+                    high += part
+                    continue
+                if depth + 1 >= MAX_DEPTH:
+                    deep = True
+                    high += part
+                    continue
+                sub_low, sub_high = flow(owner, seen | {owner}, depth + 1)
+                low += part * sub_low
+                if caught is None:
+                    unsure[owner] = part * HUNDRED
+                    high += part
+                else:
+                    high += part * sub_high
+            return min(low, Decimal(1)), min(high, Decimal(1))
+
+        low, high = flow(entity_id, frozenset({entity_id}), 0)
+        return low * HUNDRED, high * HUNDRED, holders, unsure, deep
+
+    def _unknown_holders(self, test: str, unsure: dict[str, Decimal], deep: bool) -> list[str]:
+        out = []
+        for holder in sorted(unsure):
+            _, _, missing = self.judge(test, holder)
+            what = ("is not in the entities sheet" if missing == ["entity_id"]
+                    else f"has {', '.join(missing) or 'unknown status'}")
+            out.append(f"holder {holder} ({what})")
+        if deep:
+            out.append(f"holdings more than {MAX_DEPTH} links up")
+        return out or ["ownership"]
 
     def _holders(self, entity_id: str, measure: str,
                  appoints: bool = False) -> list[tuple[str, Decimal]]:
@@ -156,6 +224,8 @@ class EntityTests:
 
         def walk(owned: str, factor: Decimal, seen: frozenset[str], depth: int) -> None:
             if depth >= MAX_DEPTH:
+                if self.edges.get(owned):
+                    out.append((_TOO_DEEP, Decimal(0)))  # unknown, not cleared
                 return
             for edge in self.edges.get(owned, ()):
                 owner = edge["owner_id"]
@@ -208,3 +278,17 @@ def parameters_of(rs: Ruleset, test: str, seen: set[str] | None = None) -> list[
         if check.test:
             out.extend(parameters_of(rs, check.test, seen))
     return out
+
+
+def describe_unknown(missing: list[str]) -> str:
+    """Words for why an entity cannot be cleared: its empty cells and its unknown holders."""
+    if missing == ["entity_id"]:
+        return "it is not in the entities sheet"
+    cells = [m for m in missing if not m.startswith(("holder ", "holdings ", "ownership"))]
+    other = [m for m in missing if m not in cells]
+    parts = []
+    if cells:
+        parts.append(f"{', '.join(dict.fromkeys(cells))} empty in the entities sheet")
+    if other:
+        parts.append("unknown status of " + ", ".join(dict.fromkeys(other)))
+    return "; ".join(parts) or "its status is unknown"

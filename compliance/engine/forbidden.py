@@ -42,7 +42,8 @@ def evaluate_forbidden(
     parts: list[pl.DataFrame] = []
     lists_of: dict[str, dict[str, list[str]]] = {}
     for ids in groups:
-        lists = {n: list(lookups[ids[0]].get(n) or []) for n in names}
+        found = {n: lookups[ids[0]].get(n) for n in names}
+        lists = {n: list(v or []) for n, v in found.items()}
         for bid in ids:
             for n in names:
                 lookups[bid].get(n)
@@ -72,6 +73,11 @@ def evaluate_forbidden(
                 **base, status=Status.INSUFFICIENT_DATA,
                 explanation=f"no valid date the battery was {rs.date_bases[req.date_basis].label}",
                 gaps=[date_gap(ctx, rs, req.date_basis, bom)])
+            continue
+        if any(lookup.get(n) is None for n in names):
+            results[ctx.battery_id] = RequirementResult(
+                **base, status=Status.NOT_APPLICABLE,
+                explanation=f"the policy's lists are not in force on {day}")
             continue
         lists = lists_of.get(ctx.battery_id, {})
         total = Decimal(totals.get(ctx.battery_id) or 0)

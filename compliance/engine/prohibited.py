@@ -26,7 +26,7 @@ from compliance.engine.context import (
     pct_near,
     usd,
 )
-from compliance.engine.entities import EntityTests, parameters_of
+from compliance.engine.entities import EntityTests, describe_unknown, parameters_of
 from compliance.engine.params import ParamLookup
 from compliance.reader.bom import Bom
 from compliance.reader.sheets import ROW
@@ -225,10 +225,8 @@ def _line_reasons(
             caught, why, missing = verdicts.judge(req.entity_test, entity)
             found += why
             if caught is None and not found:
-                cols = ", ".join(missing)
-                unknown.append((act.entity, f"{act.entity} {entity}: {cols} empty in the entities "
-                                            f"sheet, so it cannot be cleared as a "
-                                            f"{title}"))
+                unknown.append((act.entity, f"{act.entity} {entity} cannot be cleared as a "
+                                            f"{title}: {describe_unknown(missing)}"))
         elif not found:
             if entity is None:
                 unknown.append((act.entity, f"{act.entity} is empty: who performed the "

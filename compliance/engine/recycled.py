@@ -84,7 +84,7 @@ def evaluate_recycled(
                       f"waste; {num(minimum)} % required")
             if missing_kg:
                 reason += f"; {num(missing_kg)} kg more recovered {material} needed"
-            per_material.append(LineResult(sheet=sheet, row=0, item_id=material, value_usd=None,
+            per_material.append(LineResult(sheet=sheet, row=None, item_id=material, value_usd=None,
                                            share_pct=pct_down(share), mass_kg=total,
                                            reason=reason))
             margin = share - minimum

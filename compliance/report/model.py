@@ -51,7 +51,7 @@ class LineResult(Model):
     """One workbook row that does not qualify, breaks a prohibition or was left out of a test."""
 
     sheet: str
-    row: int
+    row: int | None = Field(description="Excel row; none for a per-material summary line")
     item_id: str
     value_usd: Decimal | None
     share_pct: Decimal | None = Field(description="share of the requirement's total, 4 dp")

@@ -49,7 +49,8 @@ def render_audit(report: AuditReport, *, color: bool = False) -> str:
     s = report.summary
     console.print(f"{s.batteries} batteries: [green]{s.passed} pass[/green], "
                   f"[red]{s.failed} fail[/red], [yellow]{s.insufficient_data} insufficient "
-                  f"data[/yellow], {s.not_applicable} not applicable; {s.errors} input errors, "
+                  f"data[/yellow], [magenta]{s.provisional} provisional[/magenta], "
+                  f"{s.not_applicable} not applicable; {s.errors} input errors, "
                   f"{s.warnings} warnings\n")
     for battery in report.batteries:
         for verdict in battery.verdicts:
@@ -91,7 +92,8 @@ def _requirement_detail(console, req: RequirementResult) -> None:  # type: ignor
         return
     console.print(f"  [bold]{req.id}[/bold]: {escape(req.explanation)}")
     for line in req.lines[:MAX_LINES]:
-        console.print(f"    - {escape(line.sheet)} row {line.row} {escape(line.item_id)}: "
+        where = f"{line.sheet} row {line.row}" if line.row else line.sheet
+        console.print(f"    - {escape(where)} {escape(line.item_id)}: "
                       f"{_usd(line.value_usd)} ({_pct(line.share_pct)}) {escape(line.reason)}")
     if len(req.lines) > MAX_LINES:
         console.print(f"    ... and {len(req.lines) - MAX_LINES} more rows (see --format json)")
@@ -152,6 +154,7 @@ def render_ruleset(loaded: LoadedRuleset, *, color: bool = False) -> str:
         for day, item in sorted(param.values.items()):
             value = item.value
             shown = ", ".join(value) if isinstance(value, list) else str(value)
-            console.print(f"    from {day}: {escape(shown)}  [{item.status.value}] "
+            console.print(f"    from {day}: {escape(shown)}  "
+                          + escape(f"[{item.status.value}] ")
                           + escape("; ".join(c.title for c in item.source)))
     return buf.getvalue()

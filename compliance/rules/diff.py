@@ -97,7 +97,24 @@ def _show(v: Any) -> str:
         return "true" if v else "false"
     if isinstance(v, dict) and "title" in v:
         return str(v["title"])
+    if isinstance(v, dict) and ("column" in v or "any" in v or "all" in v):
+        return _condition(v)
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {_show(x)}" for k, x in v.items() if x is not None) + "}"
     return str(v)
+
+
+def _condition(c: dict[str, Any]) -> str:
+    """A condition in words: 'mineral in applicable_critical_minerals'."""
+    if "any" in c:
+        return "any of (" + "; ".join(_condition(x) for x in c["any"]) + ")"
+    if "all" in c:
+        return "all of (" + "; ".join(_condition(x) for x in c["all"]) + ")"
+    if c.get("in") is not None:
+        return f"{c['column']} in {' or '.join(c['in'])}"
+    if c.get("more_than") is not None:
+        return f"{c['column']} above {c['more_than']}"
+    return f"{c['column']} is {_show(c.get('equals'))}"
 
 
 def _added_removed(kind: str, name: str, a: Any, b: Any) -> str:
