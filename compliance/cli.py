@@ -82,15 +82,31 @@ def main() -> None:
               help="Evaluate every battery as if its dates were this day (YYYY-MM-DD).")
 @click.option("--strict", is_flag=True,
               help="Refuse verdicts that rest on ruleset values marked unconfirmed.")
-@format_option
-@output_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "xlsx", "html"]),
+              default="text", show_default=True,
+              help="text for people, json for programs, csv for spreadsheets, xlsx (needs "
+                   "--output) and html (one self-contained page) to share.")
+@click.option("--output", "-o", type=click.Path(writable=True, path_type=Path),
+              help="Write the report to this file (for a folder FILE with xlsx/html: to this "
+                   "folder, one report per workbook).")
 @_handle_errors
 def audit(file: Path, rulesets: tuple[str, ...], as_of: dt.date | None, strict: bool, fmt: str,
           output: Path | None) -> None:
-    """Audit the BOM workbook FILE: a verdict per battery, with what breaks it and by how much."""
+    """Audit the BOM workbook FILE: a verdict per battery, with what breaks it and by how much.
+
+    FILE may be a folder: every *.xlsx in it is audited (not recursively), with a summary; the
+    exit code is the worst of the files'.
+    """
     import compliance
     from compliance.report.model import Status
 
+    if file.is_dir() or fmt not in ("text", "json"):
+        from compliance.explain import commands
+
+        run = commands.audit_folder if file.is_dir() else commands.audit_file
+        sys.exit(run(file, rulesets, as_of, strict, fmt, output))
+    if output is not None and output.is_dir():
+        raise click.UsageError(f"--output {output} is a folder; give a file name")
     report = compliance.audit(file, rulesets=rulesets or compliance.DEFAULT_RULESETS,
                               as_of=as_of, strict=strict)
     if fmt == "json":
@@ -213,6 +229,61 @@ def schema() -> None:
     from compliance.report.model import AuditReport
 
     click.echo(json.dumps(AuditReport.model_json_schema(mode="serialization"), indent=2))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0 for every interface).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="TCP port to listen on.")
+@click.option("--max-upload", metavar="SIZE", default=None,
+              help="Largest workbook accepted, e.g. 20MiB [env COMPLIANCE_MAX_UPLOAD_BYTES; "
+                   "default 20MiB].")
+@click.option("--max-rows", type=click.IntRange(1), default=None,
+              help="Rows per workbook, all sheets [env COMPLIANCE_MAX_ROWS; default 200000].")
+@click.option("--max-cells", type=click.IntRange(1), default=None,
+              help="Cells per workbook [env COMPLIANCE_MAX_CELLS; default 5000000].")
+@click.option("--timeout", "request_timeout", type=click.FloatRange(min=0, min_open=True),
+              default=None, help="Seconds per upload request [env COMPLIANCE_REQUEST_TIMEOUT; "
+                                 "default 60].")
+@click.option("--max-parses", type=click.IntRange(1), default=None,
+              help="Workbooks parsed at once [env COMPLIANCE_MAX_PARSES; default: CPU count, "
+                   "at most 4].")
+@click.option("--max-queue", type=click.IntRange(0), default=None,
+              help="Uploads waiting for a parse; more get 429 [env COMPLIANCE_MAX_QUEUE; "
+                   "default 16].")
+@click.option("--queue-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds an upload may wait for a parse; then 503 [env "
+                   "COMPLIANCE_QUEUE_TIMEOUT; default 30].")
+@click.option("--access-log/--no-access-log", default=True, show_default=True,
+              help="Log method, path (no query string), status and time of each request.")
+def serve(host: str, port: int, max_upload: str | None, max_rows: int | None,
+          max_cells: int | None, request_timeout: float | None, max_parses: int | None,
+          max_queue: int | None, queue_timeout: float | None, access_log: bool) -> None:
+    """Run the upload service: web page at /, JSON API under /v1, /healthz.
+
+    Set COMPLIANCE_API_TOKEN to require 'Authorization: Bearer <token>' on the API.
+    """
+    try:
+        from compliance.service.serve import run
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        raise click.UsageError(f"the service needs its extra dependencies ({exc.name} is "
+                               "missing): pip install 'battery-compliance[service]'") from None
+    try:
+        run(host=host, port=port, access_log=access_log, max_upload=max_upload,
+            max_rows=max_rows, max_cells=max_cells, request_timeout=request_timeout,
+            max_parses=max_parses, max_queue=max_queue, queue_timeout=queue_timeout)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _register_explain() -> None:
+    from compliance.explain.commands import register
+
+    register(main, iso_date=IsoDate(), handle_errors=_handle_errors)
+
+
+_register_explain()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,192 @@
+"""Report formats: csv without formula injection, a fresh xlsx, a self-contained escaped html."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from decimal import Decimal as D
+from html.parser import HTMLParser
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+import compliance
+from compliance.cli import main
+from compliance.report.csv_out import neutralise
+from compliance.report.render import FORMATS, render
+
+EVIL_BATTERY = "<script>alert(1)</script>"
+EVIL_LINE = '=HYPERLINK("http://evil.example","click")'
+ENTITY_HEADER = ["entity_id", "name", "incorporated_in", "headquartered_in",
+                 "covered_government_voting_pct", "covered_government_board_pct",
+                 "covered_government_equity_pct", "effective_control", "restricted_lists"]
+
+
+def write_bom(path: Path) -> Path:
+    """PACK-A fails critical minerals (placed in service 2025-03-01, 60 % needed):
+    M-01 $550 from AU qualifies; M-02 $450 from ID does not: 55 %, short $50.
+    The second battery has a hostile id and a line id that is a formula (written as text);
+    it has $100 from AU of $200, 50 %, and fails too."""
+    day = dt.date(2025, 3, 1)
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    sheets = {
+        "batteries": [["battery_id", "placed_in_service", "acquired_on"], ["PACK-A", day, day],
+                      [EVIL_BATTERY, day, day]],
+        "components": [["battery_id", "component_id", "component_type", "country",
+                        "manufacturer", "incremental_value_usd"],
+                       ["PACK-A", "C-1", "battery cell", "US", "E-US", 1000],
+                       [EVIL_BATTERY, "C-1", "battery cell", "US", "E-US", 1000]],
+        "minerals": [["battery_id", "line_id", "mineral", "value_usd", "extraction_country",
+                      "extraction_entity", "processing_country", "processing_entity"],
+                     ["PACK-A", "M-01", "lithium", 550, "AU", "E-US", "AU", "E-US"],
+                     ["PACK-A", "M-02", "nickel", 450, "ID", "E-US", "ID", "E-US"],
+                     [EVIL_BATTERY, EVIL_LINE, "nickel", 100, "ID", "E-US", "ID", "E-US"],
+                     [EVIL_BATTERY, "@SUM(1)", "nickel", 100, "AU", "E-US", "AU", "E-US"]],
+        "entities": [ENTITY_HEADER, ["E-US", "US Co", "US", "US", 0, 0, 0, False, None]],
+    }
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.data_type = "s"  # a text cell that looks like a formula
+    wb.save(path)
+    return path
+
+
+@pytest.fixture
+def workbook(tmp_path: Path) -> Path:
+    return write_bom(tmp_path / "bom.xlsx")
+
+
+def test_formats_are_registered() -> None:
+    assert {"text", "json", "csv", "xlsx", "html"} <= set(FORMATS)
+    assert FORMATS["xlsx"].binary and not FORMATS["html"].binary and not FORMATS["csv"].binary
+    assert FORMATS["xlsx"].extension == "xlsx"
+
+
+def test_neutralise_quotes_text_that_could_be_a_formula() -> None:
+    assert neutralise("=1+1") == "'=1+1"
+    assert neutralise("+41 22") == "'+41 22"
+    assert neutralise("-2+3") == "'-2+3"
+    assert neutralise("@SUM(A1)") == "'@SUM(A1)"
+    assert neutralise("\tx") == "'\tx"
+    assert neutralise("\r=1") == "'\r=1"
+    assert neutralise("plain") == "plain"
+    # numbers the tool computes stay numbers, negative ones too
+    assert neutralise(D("-3.5")) == "-3.5"
+    assert neutralise(D("60.0000")) == "60.0000"
+    assert neutralise(None) == ""
+    assert neutralise(True) == "true"
+
+
+def test_csv_has_no_formula_cells(workbook: Path) -> None:
+    report = compliance.audit(workbook)
+    data = render(report, "csv")
+    assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 byte-order mark for Excel
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    header = rows[0]
+    assert header[:5] == ["record", "battery_id", "ruleset", "requirement", "status"]
+    for row in rows:
+        for cell in row:
+            if cell[:1] in ("=", "+", "-", "@", "\t", "\r", "\n"):
+                assert re.fullmatch(r"-?\d+(\.\d+)?", cell), cell
+    item = header.index("item_id")
+    lines = [r for r in rows if r[0] == "line" and r[1] == EVIL_BATTERY]
+    assert [r[item] for r in lines] == ["'" + EVIL_LINE]
+    shortfall = header.index("shortfall_usd")
+    (req,) = [r for r in rows if r[0] == "requirement" and r[1] == "PACK-A"
+              and r[3] == "critical_minerals"]
+    assert (req[4], req[shortfall]) == ("fail", "50.00")  # 0.6 x 1000 - 550
+
+
+def test_xlsx_is_a_new_workbook_with_annotated_input(workbook: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.xlsx"
+    before = workbook.read_bytes()
+    result = CliRunner().invoke(main, ["audit", str(workbook), "--format", "xlsx", "-o",
+                                       str(out)])
+    assert result.exit_code == 1, result.output
+    assert workbook.read_bytes() == before  # the user's file is never touched
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames[:3] == ["summary", "in_effect", "critical_minerals"]
+    assert {"plan", "horizon", "in batteries", "in minerals"} <= set(wb.sheetnames)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+    summary = [[c.value for c in row] for row in wb["summary"].iter_rows()]
+    batteries = [r for r in summary if r[0] in ("PACK-A", EVIL_BATTERY)]
+    # the hostile battery: $100 from AU of $200 = 50 % < 60 %: fails too
+    assert [(r[0], r[2]) for r in batteries] == [("PACK-A", "fail"), (EVIL_BATTERY, "fail")]
+    copy = wb["in minerals"]
+    assert copy["B4"].value == EVIL_LINE and copy["B4"].data_type == "s"
+    # M-02 (row 3) fails critical minerals: its country cells are red with the reason.
+    assert copy["E3"].fill.fgColor.rgb.endswith("FF9999")
+    assert "extracted in ID (not the US or an FTA country)" in copy["E3"].comment.text
+    assert copy["E2"].comment is None
+    reqs = [[c.value for c in row] for row in wb["critical_minerals"].iter_rows()]
+    assert reqs[3][:6] == ["PACK-A", "fail", 55.0, 60.0, 5.0, 50.0]
+
+
+def test_xlsx_is_refused_on_a_terminal(workbook: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from compliance.explain import commands
+
+    monkeypatch.setattr(commands, "stdout_is_terminal", lambda: True)
+    result = CliRunner().invoke(main, ["audit", str(workbook), "--format", "xlsx"])
+    assert result.exit_code == 2
+    assert "--output" in result.output
+
+
+class Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_html_is_self_contained_and_escaped(workbook: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(main, ["audit", str(workbook), "--format", "html", "-o",
+                                       str(out)])
+    assert result.exit_code == 1, result.output
+    page = out.read_text(encoding="utf-8")
+    parser = Collector()
+    parser.feed(page)
+    tags = [t for t, _ in parser.tags]
+    assert "script" not in tags  # the hostile battery id is text, never a tag
+    assert EVIL_BATTERY in "".join(parser.text)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script" not in page
+    # self-contained: inline style and svg, nothing loaded from elsewhere
+    assert "style" in tags and "svg" in tags and "link" not in tags and "img" not in tags
+    assert not any("src" in attrs for _, attrs in parser.tags)
+    text = " ".join("".join(parser.text).split())
+    assert "Actual vs required share" in text
+    assert "Horizon: the verdicts on each date the rules change" in text
+    assert "Remediation plan" in text
+    # the chart has a bar per battery and share requirement, with the required mark
+    titles = [t for t in parser.text if "critical_minerals:" in t and "required" in t]
+    assert "PACK-A critical_minerals: 55 % actual, 60 % required (fail)" in titles
+    # the plan for PACK-A: re-source M-02 ($450) - the only non-qualifying line
+    assert "Fewest changes: re-source 1 line - M-02 ($450.00)" in text
+
+
+def test_html_without_context_still_renders(workbook: Path) -> None:
+    report = compliance.audit(workbook)
+    page = render(report, "html").decode()
+    assert "Not computed for this report" in page  # no horizon given
+    assert render(report, "text").decode().startswith("Audit of")
+    assert render(report, "json").decode().lstrip().startswith("{")
