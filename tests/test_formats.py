@@ -190,3 +190,25 @@ def test_html_without_context_still_renders(workbook: Path) -> None:
     assert "Not computed for this report" in page  # no horizon given
     assert render(report, "text").decode().startswith("Audit of")
     assert render(report, "json").decode().lstrip().startswith("{")
+
+
+def test_xlsx_without_a_workbook_file() -> None:
+    # The service may render from the report alone; an in-memory BOM has no file to copy, so
+    # its typed rows are laid out as the reader numbered them (header on row 1).
+    from compliance.reader.bom import Bom
+
+    bom = Bom.from_records(
+        batteries=[{"battery_id": "B1", "placed_in_service": "2025-03-01"}],
+        minerals=[{"battery_id": "B1", "line_id": EVIL_LINE, "mineral": "nickel",
+                   "value_usd": "10", "extraction_country": "ID",
+                   "processing_country": "ID"}])
+    report = compliance.audit(bom)
+    bare = openpyxl.load_workbook(io.BytesIO(render(report, "xlsx")))
+    assert "in minerals" not in bare.sheetnames
+    full = openpyxl.load_workbook(io.BytesIO(render(report, "xlsx", bom=bom)))
+    assert [n for n in full.sheetnames if n.startswith("in ")] == ["in batteries",
+                                                                   "in minerals"]
+    copy = full["in minerals"]
+    assert (copy["B1"].value, copy["B2"].value, copy["B2"].data_type) == ("line_id", EVIL_LINE,
+                                                                          "s")
+    assert copy["F2"].comment is not None  # extraction_country: ID does not qualify

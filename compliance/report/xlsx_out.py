@@ -263,7 +263,7 @@ def _input_sheets(bom: Bom) -> Iterable[tuple[str, Iterable[Sequence[Any]]]]:
     for spec in SHEETS:
         frame = bom.frame(spec.name)
         letters = bom.letters.get(spec.name)
-        if not letters:
+        if not letters or frame.height == 0:
             continue
         yield bom.display_sheet(spec.name), _frame_rows(frame, letters, as_text, ROW)
 
