@@ -280,6 +280,8 @@ SHEETS: tuple[Sheet, ...] = (BATTERIES, COMPONENTS, MINERAL_LINES, ENTITIES, COS
 # Sheets the template adds for people (instructions) and for its dropdowns (lists). The reader
 # recognises them and does not report them as unknown sheets.
 TEMPLATE_SHEETS: tuple[str, ...] = ("instructions", "lists")
+# Sheets other commands read (what-if scenarios): known, so not reported as unknown either.
+TOOL_SHEETS: tuple[str, ...] = ("scenarios",)
 SHEETS_BY_NAME: dict[str, Sheet] = {s.name: s for s in SHEETS}
 
 _SPACES = re.compile(r"[\s_\u00a0\u2007\u202f]+")

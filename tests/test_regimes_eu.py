@@ -18,7 +18,6 @@ import functools
 from decimal import Decimal as D
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 import compliance

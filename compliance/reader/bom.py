@@ -18,6 +18,7 @@ from compliance.contract import (
     OWNERSHIP,
     SHEETS,
     TEMPLATE_SHEETS,
+    TOOL_SHEETS,
     Kind,
     Sheet,
     normalise_header,
@@ -166,7 +167,7 @@ def read_bom(source: Source | InputFile, *, name: str | None = None,
     percent: dict[str, set[tuple[str, int]]] = {}
     stats: list[SheetStats] = []
     wanted = {normalise_header(s.name) for s in SHEETS}
-    template_own = {normalise_header(n) for n in TEMPLATE_SHEETS}
+    template_own = {normalise_header(n) for n in (*TEMPLATE_SHEETS, *TOOL_SHEETS)}
     for name_ in names:
         if normalise_header(name_) not in wanted | template_own:
             out.append(Finding.make(F.UNKNOWN_SHEET,
