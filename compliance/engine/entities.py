@@ -48,6 +48,7 @@ class EntityTests:
         self._cache: dict[tuple[str, str], Result] = {}
         self._active: set[tuple[str, str]] = set()
         self._cuts = 0  # how often a circular reference was cut short
+        self._activity: dict[str, list[str] | None] = {}
 
     def value(self, name: str | None) -> Any:
         return self.lookup.get(name) if name else None
@@ -246,10 +247,14 @@ class EntityTests:
         return out
 
     def activity_countries(self, test: str) -> list[str] | None:
-        for check in self.rs.entity_tests[test].checks:
-            if check.kind == "activity_in":
-                return list(self.value(check.parameter) or [])
-        return None
+        if test not in self._activity:
+            found = None
+            for check in self.rs.entity_tests[test].checks:
+                if check.kind == "activity_in":
+                    found = list(self.value(check.parameter) or [])
+                    break
+            self._activity[test] = found
+        return self._activity[test]
 
     def activity_reason(self, test: str, activity: str) -> str:
         for check in self.rs.entity_tests[test].checks:

@@ -93,6 +93,10 @@ def evaluate_prohibited(
         totals = {}
 
     sheet_name = bom.display_sheet(req.sheet)
+    # Reasons depend only on the activity cells and the entity verdicts: many rows share them.
+    explained: dict[tuple[Any, ...], tuple[list[str], list[tuple[str, str]], list[Activity]]] = {}
+    reason_columns = [c for act in req.activities
+                      for c in (act.country, act.entity, act.when) if c]
     results: dict[str, RequirementResult] = {}
     for ctx in batteries:
         lookup = lookups[ctx.battery_id]
@@ -126,17 +130,22 @@ def evaluate_prohibited(
             value = rec[measure]
             share = pct_near(Decimal(value) * 100 / total) if value is not None and total else None
             if rec["__relieved"]:
-                relieved.append(LineResult(sheet=sheet_name, row=rec[ROW],
-                                           item_id=str(rec[req.item_id]), value_usd=usd(value),
-                                           share_pct=share, reason=req.relief.says))
+                relieved.append(LineResult.model_construct(
+                    sheet=sheet_name, row=rec[ROW], item_id=str(rec[req.item_id]),
+                    value_usd=usd(value), share_pct=share, reason=req.relief.says, cells=[],
+                    mass_kg=None))
                 continue
-            reasons, unknown, involved = _line_reasons(rec, req, verdicts, test.title)
+            key = (id(verdicts), *(rec[c] for c in reason_columns))
+            if key not in explained:
+                explained[key] = _line_reasons(rec, req, verdicts, test.title)
+            reasons, unknown, involved = explained[key]
             if rec["__hit"]:
                 hit_value += Decimal(value or 0)
-                hits.append(LineResult(sheet=sheet_name, row=rec[ROW],
-                                       item_id=str(rec[req.item_id]), value_usd=usd(value),
-                                       share_pct=share, reason="; ".join(reasons),
-                                       cells=_cells(bom, req, rec, involved)))
+                # Built without re-validation: every field already has its declared type.
+                hits.append(LineResult.model_construct(
+                    sheet=sheet_name, row=rec[ROW], item_id=str(rec[req.item_id]),
+                    value_usd=usd(value), share_pct=share, reason="; ".join(reasons),
+                    cells=_cells(bom, req, rec, involved), mass_kg=None))
             else:
                 for column, message in unknown:
                     letter = bom.letter(req.sheet, column)

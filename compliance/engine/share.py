@@ -108,7 +108,7 @@ def evaluate_share(
     sheet_name = bom.display_sheet(req.sheet)
     labels = {n: (p.label or n) for n, p in rs.parameters.items()}
     # A reason depends only on the cells the condition reads, and many rows share them.
-    reasons = _Reasons(req)
+    reasons = _Reasons(req, bom)
     results: dict[str, RequirementResult] = {}
     for ctx in batteries:
         lookup = lookups[ctx.battery_id]
@@ -229,9 +229,10 @@ def _cell(bom: Bom, sheet: str, column: str, row: int | None) -> str | None:
 class _Reasons:
     """Memoised plain-English reasons, keyed by the values of the cells the condition reads."""
 
-    def __init__(self, req: ContentShare):
+    def __init__(self, req: ContentShare, bom: Bom):
         self.req = req
         self.columns = P.columns(req.qualifies)
+        self.letters = [x for x in (bom.letter(req.sheet, c) for c in self.columns) if x]
         self.cache: dict[tuple[Any, ...], str] = {}
 
     def __call__(self, rec: dict[str, Any], lists: Any, labels: dict[str, str]) -> str:
@@ -246,7 +247,8 @@ class _Reasons:
 def _line(rec, req, total, lists, labels, sheet_name, bom, reasons) -> LineResult:  # type: ignore[no-untyped-def]
     value = rec[req.measure]
     share = pct_near(Decimal(value) * 100 / total) if value is not None and total else None
-    cells = [c for c in (_cell(bom, req.sheet, col, rec[ROW]) for col in reasons.columns) if c]
+    row = rec[ROW]
+    cells = [f"{letter}{row}" for letter in reasons.letters]
     # Built without re-validation: every field is already of its declared type.
     return LineResult.model_construct(
         sheet=sheet_name, row=rec[ROW], item_id=str(rec[req.item_id]), value_usd=usd(value),

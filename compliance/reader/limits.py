@@ -177,7 +177,9 @@ def verify_members(zf: zipfile.ZipFile, data: bytes, name: str, limits: Limits) 
                     "this is a zip bomb or a forged archive", name)
             crc = zlib.crc32(piece, crc)
             window = tail + piece
-            if _DTD.search(window):
+            # Every declaration starts with "<!" (UTF-8) or "<\0!" (UTF-16): test those cheap
+            # substrings before running the pattern over the whole window.
+            if (b"<!" in window or b"<\x00!" in window) and _DTD.search(window):
                 raise _unsafe(
                     f"{info.filename} contains a DOCTYPE or ENTITY declaration; workbooks "
                     "never need one, and it can hide entity-expansion or external-entity "

@@ -20,6 +20,7 @@ import operator
 import posixpath
 import re
 import zipfile
+from array import array
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -191,11 +192,10 @@ class Package:
         styles = set(self.percent_styles) if want_percent else set()
         styles |= set(self.strike_styles)
         styled = _styled_cell_pattern(styles)
-        sst_oob = _sst_out_of_range_pattern(self.sst_count()) if self.shared_strings else None
         last_row = 0
         min_row, max_row = EXCEL_MAX_ROW + 1, 0
         cols: set[bytes] = set()
-        shared_cells = 0
+        shared_indexes: list[array[int]] = []  # every t="s" cell's index, collected in one pass
         numbering: dict[str, int] | None = None
         seen_rows: set[int] = set()
         for index, chunk in enumerate(self.iter_chunks(part)):
@@ -277,16 +277,20 @@ class Package:
                     scan.merged.append((a.decode(), int(r1), (b or a).decode(),
                                         int(r2 or r1)))
             if b't="s"' in chunk:
-                shared_cells += chunk.count(b't="s"')
-                self._check_shared_refs(part, chunk, sst_oob)
+                if b"<v>-" in chunk:
+                    self._check_negative_refs(part, chunk)
+                indexes = array("q", map(int, _SST_INDEX.findall(chunk)))
+                if indexes:
+                    shared_indexes.append(indexes)
+                    if self.shared_strings and max(indexes) >= self.sst_count():
+                        self._report_out_of_range(part, chunk)
         self._check_grid(part, scan, min_row, max_row, cols)
-        if shared_cells:
-            self._check_text_size(part, shared_cells)
+        if shared_indexes:
+            self._check_text_size(part, shared_indexes)
         return scan
 
-    def _check_shared_refs(self, part: SheetPart, chunk: bytes, oob: re.Pattern[bytes] | None
-                           ) -> None:
-        negative = _SST_NEGATIVE.search(chunk) if b"<v>-" in chunk else None
+    def _check_negative_refs(self, part: SheetPart, chunk: bytes) -> None:
+        negative = _SST_NEGATIVE.search(chunk)
         if negative:
             ref = _REF.search(negative.group(1))
             where = _cell_name(ref)
@@ -294,10 +298,12 @@ class Package:
                 f"sheet '{part.name}' cell {where} points to a negative shared-string index; "
                 "the file is damaged (it was not written by Excel)", code="unreadable-workbook",
                 where=self.name)
-        if oob is None:
-            return
+
+    def _report_out_of_range(self, part: SheetPart, chunk: bytes) -> None:
+        """Name the first cell whose shared-string index is past the table (rare: the cheap
+        check on the chunk's largest index found one)."""
         count = self.sst_count()
-        for match in oob.finditer(chunk):
+        for match in _sst_out_of_range_pattern(count).finditer(chunk):
             if int(match.group(1)) >= count:
                 start = chunk.rfind(b"<c", 0, match.start())
                 ref = _REF.search(chunk, start, match.start()) if start >= 0 else None
@@ -341,8 +347,9 @@ class Package:
                 "stray cell or the rows and columns beyond the data", code="unsafe-workbook",
                 where=self.name)
 
-    def _check_text_size(self, part: SheetPart, shared_cells: int) -> None:
+    def _check_text_size(self, part: SheetPart, shared_indexes: list[array[int]]) -> None:
         limit = self.limits.max_sheet_text_bytes
+        shared_cells = sum(map(len, shared_indexes))
         if shared_cells * self.sst_size() <= limit:
             return
         lengths = self.sst_lengths()
@@ -350,8 +357,8 @@ class Package:
         if shared_cells * longest <= limit:
             return
         counts: Counter[int] = Counter()
-        for chunk in self.iter_chunks(part):
-            counts.update(int(v) for v in _SST_INDEX.findall(chunk))
+        for indexes in shared_indexes:
+            counts.update(indexes)
         total = sum(n * lengths[i] for i, n in counts.items() if 0 <= i < len(lengths))
         if total > limit:
             index, _ = max(counts.items(), key=lambda kv: kv[1] * lengths[kv[0]]
@@ -447,9 +454,12 @@ def _hidden_columns(chunk: bytes) -> list[tuple[int, int]]:
     return out
 
 
+_BARE_TAG = re.compile(rb"<(?:c|row)/?>")
+
+
 def _needs_numbering(chunk: bytes, refs: list[bytes], row_refs: list[bytes]) -> bool:
     """True when some row or cell lacks its ``r`` reference (positional XML)."""
-    if b"<c>" in chunk or b"<c/>" in chunk or b"<row>" in chunk or b"<row/>" in chunk:
+    if _BARE_TAG.search(chunk):
         return True
     return chunk.count(b"<c ") != len(refs) or chunk.count(b"<row ") != len(row_refs)
 

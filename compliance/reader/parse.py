@@ -45,14 +45,15 @@ def parse_sheet(
     date1904: bool = False,
 ) -> pl.DataFrame:
     """Return ``sheet.frame`` with each contract column converted to its type."""
-    frame = sheet.frame
+    exprs = []
     for col in sheet.spec.columns:
         text = pl.col(col.name).str.strip_chars()
         if col.default is not None:
             text = pl.when(text.is_null() | (text == "")).then(pl.lit(col.default)).otherwise(text)
         else:
             text = pl.when(text == "").then(None).otherwise(text)
-        frame = frame.with_columns(text.alias(col.name))
+        exprs.append(text.alias(col.name))
+    frame = sheet.frame.with_columns(exprs)  # one pass, the columns in parallel
     for col in sheet.spec.columns:
         converter = _CONVERTERS.get(col.kind)
         if converter is None:
