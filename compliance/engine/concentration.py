@@ -16,18 +16,20 @@ from typing import Any
 from compliance.engine.context import (
     BatteryContext,
     cents_up,
-    date_gap,
     excluded_gaps,
     money,
+    no_date_result,
     num,
     pct_down,
     pct_near,
+    result_base,
+    row_gap,
     usd,
 )
 from compliance.engine.params import ParamLookup
 from compliance.reader.bom import Bom
 from compliance.reader.sheets import ROW
-from compliance.report.model import Citation, DataGap, LineResult, RequirementResult, Status
+from compliance.report.model import DataGap, LineResult, RequirementResult, Status
 from compliance.rules.model import ConcentrationCap, Ruleset
 
 
@@ -46,14 +48,9 @@ def evaluate_concentration(
         lookup = ParamLookup(rs, day)
         cap = lookup.get(req.cap)
         exempt = set(lookup.get(req.exempt) or []) if req.exempt else set()
-        base = dict(id=req.id, title=req.title, kind=req.kind, effect=req.effect.value,
-                    date_basis=req.date_basis, date=day, comparison="at_most",
-                    citation=[Citation(title=c.title, href=c.href) for c in req.citation])
+        base = result_base(req, day, "at_most")
         if day is None:
-            results[ctx.battery_id] = RequirementResult(
-                **base, status=Status.INSUFFICIENT_DATA, parameters=lookup.uses(),
-                explanation=f"no valid date the battery was {rs.date_bases[req.date_basis].label}",
-                gaps=[date_gap(ctx, rs, req.date_basis, bom)])
+            results[ctx.battery_id] = no_date_result(req, rs, ctx, bom, lookup, "at_most")
             continue
         if cap is None:
             results[ctx.battery_id] = RequirementResult(
@@ -66,7 +63,8 @@ def evaluate_concentration(
         for rec in rows.get(ctx.battery_id, []):
             if rec[req.measure] is None:
                 blocking = True
-                gaps.append(_gap(bom, req, rec, req.measure, f"{req.measure} is empty or invalid"))
+                gaps.append(row_gap(bom, req, rec, req.measure,
+                                    f"{req.measure} is empty or invalid"))
                 continue
             by_group[rec[req.group_by]].append(rec)
         breaches: list[LineResult] = []
@@ -85,7 +83,7 @@ def evaluate_concentration(
                     country = r[stage.country] if stage.country else None
                     if country is None:
                         unknown += Decimal(r[req.measure])
-                        gaps.append(_gap(bom, req, r, stage.country or "",
+                        gaps.append(row_gap(bom, req, r, stage.country or "",
                                          f"{stage.country} is empty: the {stage.name} country "
                                          f"of this {group} is unknown"))
                     else:
@@ -134,9 +132,3 @@ def evaluate_concentration(
             provisional=lookup.provisional)
     return results
 
-
-def _gap(bom: Bom, req: Any, rec: dict[str, Any], column: str, message: str) -> DataGap:
-    letter = bom.letter(req.sheet, column)
-    return DataGap(sheet=bom.display_sheet(req.sheet), row=rec[ROW], column=column,
-                   cell=f"{letter}{rec[ROW]}" if letter else None,
-                   item_id=str(rec[req.item_id]), message=message)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+from typing import Any
 
 from compliance.findings import Severity
 from compliance.reader.bom import Bom
-from compliance.report.model import DataGap
+from compliance.report.model import Citation, DataGap, RequirementResult, Status
 from compliance.rules.model import Ruleset
 
 CENT = Decimal("0.01")
@@ -88,6 +89,31 @@ def date_gap(ctx: BatteryContext, rs: Ruleset, basis_name: str, bom: Bom) -> Dat
                    item_id=ctx.battery_id,
                    message=f"{basis.column} is empty or invalid{also}; the date the battery was "
                            f"{basis.label} selects the rule values")
+
+
+def result_base(req: Any, day: dt.date | None, comparison: str | None) -> dict[str, Any]:
+    """The fields every requirement result shares, taken from the requirement itself."""
+    return dict(id=req.id, title=req.title, kind=req.kind, effect=req.effect.value,
+                date_basis=req.date_basis, date=day, comparison=comparison,
+                citation=[Citation(title=c.title, href=c.href) for c in req.citation])
+
+
+def no_date_result(req: Any, rs: Ruleset, ctx: BatteryContext, bom: Bom, lookup: Any,
+                   comparison: str | None) -> RequirementResult:
+    """The result for a battery without the date that selects the requirement's values."""
+    return RequirementResult(
+        **result_base(req, None, comparison), status=Status.INSUFFICIENT_DATA,
+        parameters=lookup.uses(),
+        explanation=f"no valid date the battery was {rs.date_bases[req.date_basis].label}",
+        gaps=[date_gap(ctx, rs, req.date_basis, bom)])
+
+
+def row_gap(bom: Bom, req: Any, rec: dict[str, Any], column: str, message: str) -> DataGap:
+    """A gap at one cell of the requirement's sheet, located as a person finds it."""
+    letter = bom.letter(req.sheet, column)
+    return DataGap(sheet=bom.display_sheet(req.sheet), row=rec["_row"], column=column,
+                   cell=f"{letter}{rec['_row']}" if letter else None,
+                   item_id=str(rec[req.item_id]), message=message)
 
 
 def pct_down(x: Decimal) -> Decimal:

@@ -17,20 +17,22 @@ from typing import Any
 from compliance.engine.context import (
     BatteryContext,
     cents_up,
-    date_gap,
     excluded_gaps,
     money,
+    no_date_result,
     num,
     pct_down,
     pct_near,
     pct_up,
+    result_base,
+    row_gap,
     usd,
 )
 from compliance.engine.entities import EntityTests, describe_unknown, parameters_of
 from compliance.engine.params import group_by_values
 from compliance.reader.bom import Bom
 from compliance.reader.sheets import ROW
-from compliance.report.model import Citation, DataGap, LineResult, RequirementResult, Status
+from compliance.report.model import DataGap, LineResult, RequirementResult, Status
 from compliance.rules.model import CostRatio, Ruleset
 
 
@@ -61,14 +63,9 @@ def evaluate_cost_ratio(
         active = lookup.get(req.in_force) if req.in_force else True
         for name in parameters_of(rs, req.entity_test):
             lookup.get(name)
-        base = dict(id=req.id, title=req.title, kind=req.kind, effect=req.effect.value,
-                    date_basis=req.date_basis, date=day, comparison="at_least",
-                    citation=[Citation(title=c.title, href=c.href) for c in req.citation])
+        base = result_base(req, day, "at_least")
         if day is None:
-            results[ctx.battery_id] = RequirementResult(
-                **base, status=Status.INSUFFICIENT_DATA, parameters=lookup.uses(),
-                explanation=f"no valid date the battery was {rs.date_bases[req.date_basis].label}",
-                gaps=[date_gap(ctx, rs, req.date_basis, bom)])
+            results[ctx.battery_id] = no_date_result(req, rs, ctx, bom, lookup, "at_least")
             continue
         if threshold is None or active is not True:
             results[ctx.battery_id] = RequirementResult(
@@ -86,7 +83,7 @@ def evaluate_cost_ratio(
             cost = rec[req.cost]
             if cost is None:
                 blocking = True
-                gaps.append(_gap(bom, req, rec, req.cost, f"{req.cost} is empty or invalid"))
+                gaps.append(row_gap(bom, req, rec, req.cost, f"{req.cost} is empty or invalid"))
                 continue
             cost = Decimal(cost)
             total += cost
@@ -101,7 +98,7 @@ def evaluate_cost_ratio(
                 continue
             if supplier is None:
                 unknown += cost
-                gaps.append(_gap(bom, req, rec, req.supplier,
+                gaps.append(row_gap(bom, req, rec, req.supplier,
                                  f"{req.supplier} is empty: the cost cannot be cleared"))
                 continue
             caught, why, missing = tests[ctx.battery_id].judge(req.entity_test, supplier)
@@ -110,7 +107,7 @@ def evaluate_cost_ratio(
                 caught_rows.append((rec, cost, f"supplied by {supplier}: " + "; ".join(why)))
             elif caught is None:
                 unknown += cost
-                gaps.append(_gap(bom, req, rec, req.supplier,
+                gaps.append(row_gap(bom, req, rec, req.supplier,
                                  f"supplier {supplier}'s cost cannot be cleared: "
                                  f"{describe_unknown(missing)}"))
         if total == 0:
@@ -157,9 +154,3 @@ def evaluate_cost_ratio(
             lines=lines, gaps=gaps, parameters=lookup.uses(), provisional=lookup.provisional)
     return results
 
-
-def _gap(bom: Bom, req: CostRatio, rec: dict[str, Any], column: str, message: str) -> DataGap:
-    letter = bom.letter(req.sheet, column)
-    return DataGap(sheet=bom.display_sheet(req.sheet), row=rec[ROW], column=column,
-                   cell=f"{letter}{rec[ROW]}" if letter else None,
-                   item_id=str(rec[req.item_id]), message=message)

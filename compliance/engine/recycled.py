@@ -11,11 +11,18 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from compliance.engine.context import BatteryContext, date_gap, excluded_gaps, num, pct_down
+from compliance.engine.context import (
+    BatteryContext,
+    excluded_gaps,
+    no_date_result,
+    num,
+    pct_down,
+    result_base,
+)
 from compliance.engine.params import ParamLookup
 from compliance.reader.bom import Bom
 from compliance.reader.sheets import ROW
-from compliance.report.model import Citation, DataGap, LineResult, RequirementResult, Status
+from compliance.report.model import DataGap, LineResult, RequirementResult, Status
 from compliance.rules.model import RecycledContent, Ruleset
 
 GRAM = Decimal("0.001")
@@ -34,14 +41,9 @@ def evaluate_recycled(
         day = ctx.dates.get(req.date_basis)
         lookup = ParamLookup(rs, day)
         table = lookup.get(req.minimums)
-        base = dict(id=req.id, title=req.title, kind=req.kind, effect=req.effect.value,
-                    date_basis=req.date_basis, date=day, comparison="at_least",
-                    citation=[Citation(title=c.title, href=c.href) for c in req.citation])
+        base = result_base(req, day, "at_least")
         if day is None:
-            results[ctx.battery_id] = RequirementResult(
-                **base, status=Status.INSUFFICIENT_DATA, parameters=lookup.uses(),
-                explanation=f"no valid date the battery was {rs.date_bases[req.date_basis].label}",
-                gaps=[date_gap(ctx, rs, req.date_basis, bom)])
+            results[ctx.battery_id] = no_date_result(req, rs, ctx, bom, lookup, "at_least")
             continue
         if not table:
             results[ctx.battery_id] = RequirementResult(
