@@ -28,6 +28,8 @@ class Kind(StrEnum):
     COMPONENT_TYPE = "component_type"
     LIST = "list"  # ";"-separated names
     CATEGORY = "category"  # battery category (EU Batteries Regulation)
+    METHOD = "method"  # 30D critical-minerals method
+    STAGE = "stage"  # extraction, processing, recycling
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,15 @@ MINERALS: tuple[str, ...] = (
 # Not applicable critical minerals under 45X(c)(6), but regulated elsewhere (EU recycled content).
 OTHER_MATERIALS: tuple[str, ...] = ("lead", "copper")
 
+METHODS: tuple[str, ...] = ("traced", "value_added_50")
+METHOD_ALIASES: dict[str, str] = {"traced qualifying value": "traced", "tqv": "traced",
+                                  "50% value added": "value_added_50",
+                                  "value added 50": "value_added_50",
+                                  "safe harbour": "value_added_50",
+                                  "safe harbor": "value_added_50"}
+STAGES: tuple[str, ...] = ("extraction", "processing", "recycling")
+STAGE_ALIASES: dict[str, str] = {"mining": "extraction", "refining": "processing"}
+
 # Battery categories of Regulation (EU) 2023/1542 Art. 3.
 CATEGORIES: tuple[str, ...] = ("EV", "industrial", "SLI", "LMT", "portable")
 CATEGORY_ALIASES: dict[str, str] = {
@@ -145,6 +156,12 @@ BATTERIES = Sheet(
         Column("category", Kind.CATEGORY, False,
                "Battery category: " + ", ".join(CATEGORIES) + ".", "EV"),
         Column("capacity_kwh", Kind.NUMBER, False, "Energy capacity, kWh.", "75"),
+        Column("minerals_method", Kind.METHOD, False,
+               "30D critical minerals method: traced (default) or value_added_50 (the 50 % "
+               "value-added safe harbour, for reports before 2027-01-01).", ""),
+        Column("report_date", Kind.DATE, False,
+               "Date of the periodic written report (decides whether the safe harbour is "
+               "available); defaults to placed_in_service.", ""),
         Column("taxpayer", Kind.ID, False,
                "entity_id of the taxpayer claiming a credit (45X/48E prohibited-entity tests).",
                ""),
@@ -275,7 +292,24 @@ OWNERSHIP = Sheet(
     ),
 )
 
-SHEETS: tuple[Sheet, ...] = (BATTERIES, COMPONENTS, MINERAL_LINES, ENTITIES, COSTS, OWNERSHIP)
+VALUE_ADDED = Sheet(
+    name="value_added",
+    description=("Optional split of a mineral line's value by stage and country, for the 30D "
+                 "traced qualifying value and the 50 % value-added safe harbour."),
+    required=False,
+    columns=(
+        Column("battery_id", Kind.ID, True, "The battery.", "BAT-001", nonblank=True),
+        Column("line_id", Kind.ID, True, "The minerals line this value added belongs to.",
+               "M-01", nonblank=True),
+        Column("stage", Kind.STAGE, True, "extraction, processing or recycling.", "processing"),
+        Column("country", Kind.COUNTRY, True, "Where this stage took place.", "KR"),
+        Column("value_added_usd", Kind.MONEY, True, "Value added at this stage and place, USD.",
+               "320.00"),
+    ),
+)
+
+SHEETS: tuple[Sheet, ...] = (BATTERIES, COMPONENTS, MINERAL_LINES, ENTITIES, COSTS, OWNERSHIP,
+                             VALUE_ADDED)
 
 # Sheets the template adds for people (instructions) and for its dropdowns (lists). The reader
 # recognises them and does not report them as unknown sheets.

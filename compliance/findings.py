@@ -143,6 +143,10 @@ TEXT_TOO_LONG = _code("text-too-long", Severity.ERROR, "Cell text too long",
                       "read as unknown.")
 
 
+UNKNOWN_VALUE = _code("unknown-value", Severity.ERROR, "Not one of the allowed values",
+                      "The cell must hold one of the values the column lists.")
+
+
 def code_info(code: str) -> Code:
     return _CODES[code]
 

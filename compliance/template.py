@@ -41,8 +41,10 @@ from openpyxl.writer.excel import ExcelWriter
 from compliance.contract import (
     CATEGORIES,
     COMPONENT_TYPES,
+    METHODS,
     MINERALS,
     SHEETS,
+    STAGES,
     TEMPLATE_SHEETS,
     Column,
     Kind,
@@ -75,6 +77,8 @@ NUMBER_FORMATS: dict[Kind, str] = {
     Kind.COMPONENT_TYPE: TEXT_FORMAT,
     Kind.BOOL: TEXT_FORMAT,
     Kind.CATEGORY: TEXT_FORMAT,
+    Kind.METHOD: TEXT_FORMAT,
+    Kind.STAGE: TEXT_FORMAT,
 }
 
 # How each kind is described in the instructions table.
@@ -92,6 +96,8 @@ KIND_LABELS: dict[Kind, str] = {
     Kind.COMPONENT_TYPE: "component type (list)",
     Kind.LIST: "';'-separated list",
     Kind.CATEGORY: "battery category (list)",
+    Kind.METHOD: "30D minerals method (list)",
+    Kind.STAGE: "stage (list)",
 }
 
 BOOLEANS: tuple[str, ...] = ("true", "false")
@@ -102,6 +108,8 @@ _VOCABULARY_KINDS: dict[Kind, str] = {
     Kind.MINERAL: "minerals",
     Kind.COMPONENT_TYPE: "component types",
     Kind.CATEGORY: "battery categories",
+    Kind.METHOD: "methods",
+    Kind.STAGE: "stages",
     Kind.BOOL: "true/false",
 }
 
@@ -131,6 +139,8 @@ def build_template() -> Workbook:
     minerals = lists.add("mineral", MINERALS)
     component_types = lists.add("component_type", COMPONENT_TYPES)
     categories = lists.add("category", CATEGORIES)
+    methods = lists.add("minerals_method", METHODS)
+    stages = lists.add("stage", STAGES)
     booleans = lists.add("boolean", BOOLEANS)
     lists.ws.sheet_state = "hidden"
 
@@ -144,6 +154,9 @@ def build_template() -> Workbook:
                               + ", ".join(COMPONENT_TYPES) + "."),
         Kind.CATEGORY: (categories, "Battery category: one of " + ", ".join(CATEGORIES)
                         + "."),
+        Kind.METHOD: (methods, "traced (default) or value_added_50 (the 50 % value-added "
+                      "safe harbour)."),
+        Kind.STAGE: (stages, "Stage: one of " + ", ".join(STAGES) + "."),
         Kind.BOOL: (booleans, "Write true or false."),
     }
     for spec in SHEETS:

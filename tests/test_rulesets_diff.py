@@ -31,15 +31,20 @@ def run(*args: str) -> tuple[int, list[str]]:
 # --------------------------------------------------------------------------------------------
 
 SCOPE_LINE = "- requirement critical_minerals: scope changed from none to "
+TRACED_LINE = "- requirement critical_minerals: traced changed from none to {stages: "
 IRA_DIFF = [
-    "us-ira-30d@0.9.0 -> us-ira-30d@1.0.0: 10 changes",
+    "us-ira-30d@0.9.0 -> us-ira-30d@1.0.0: 14 changes",
     "- last reviewed changed from 2024-07-05 to 2026-11-21",
+    "- date basis reported added",
     "- parameter applicable_critical_minerals added",
     '- parameter credit_available: description changed to "The 30D credit may be allowed for a '
     'vehicle acquired on this day."',
     "- parameter credit_available: new value from 2025-10-01: false (secondary)",
     "- parameter credit_available: value from 2033-01-01 removed (was false (secondary))",
+    "- parameter value_added_safe_harbour_available added",
+    "- parameter value_added_safe_harbour_pct added",
     SCOPE_LINE,
+    TRACED_LINE,
     "- requirement in_effect: citation changed from [26 U.S.C. 30D(h) as amended by P.L. "
     "117-169] to [26 U.S.C. 30D(h) as amended by P.L. 119-21 sec. 70502]",
     "- requirement in_effect: date basis changed from placed_in_service to acquired",
@@ -58,6 +63,9 @@ def test_diff_of_the_bundled_30d_editions() -> None:
     for got, want in zip(lines, IRA_DIFF, strict=True):
         if want == SCOPE_LINE:
             assert got.startswith(want) and "applicable_critical_minerals" in got
+        elif want == TRACED_LINE:
+            assert got.startswith(want)
+            assert "safe_harbour_share: value_added_safe_harbour_pct" in got
         else:
             assert got == want
 

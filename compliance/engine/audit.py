@@ -240,8 +240,10 @@ def _verdict(rs: Ruleset, ctx: BatteryContext, results: list[RequirementResult])
     if provisional and status in (Status.PASS, Status.FAIL):
         shown = Status.PROVISIONAL
         summary = f"provisional ({status.value}): {summary}; rests on unconfirmed ruleset values"
+    keyed = {r.date_basis for r in rs.requirements}  # the dates that select rule values
     return Verdict(
-        ruleset=rs.id, status=shown, credit_usd=credit, dates=dict(ctx.dates),
+        ruleset=rs.id, status=shown, credit_usd=credit,
+        dates={k: v for k, v in ctx.dates.items() if k in keyed},
         date_source=ctx.date_source, requirements=results, gaps=gaps,
         provisional=provisional, provisional_outcome=status if shown != status else None,
         summary=summary)

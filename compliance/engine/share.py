@@ -28,12 +28,16 @@ from compliance.engine.context import (
     usd,
 )
 from compliance.engine.params import ParamLookup
+from compliance.engine.traced import trace
 from compliance.reader.bom import Bom
 from compliance.reader.sheets import ROW
 from compliance.report.model import Citation, DataGap, LineResult, RequirementResult, Status
 from compliance.rules.model import ContentShare, Ruleset, Unit
 
 Q = "__qualifies"
+QV = "__qualifying_value"
+UV = "__unknown_value"
+TRACED = "__traced"
 
 
 def list_params(pred: Any, rs: Ruleset) -> list[str]:
@@ -94,16 +98,34 @@ def evaluate_share(
     frame = pl.concat(classified) if classified else lines.with_columns(pl.lit(None).alias(Q))
 
     m = pl.col(req.measure)
+    # Qualifying and unknown value per row: all or nothing from the row's condition, or, for a
+    # line whose value added is traced per stage, the traced amounts.
+    wide = pl.Decimal(38, 12)
+    frame = frame.with_columns(
+        pl.when(pl.col(Q) == True).then(m).otherwise(pl.lit(0)).cast(wide).alias(QV),  # noqa: E712
+        pl.when(pl.col(Q).is_null()).then(m).otherwise(pl.lit(0)).cast(wide).alias(UV))
+    traced = trace(req, rs, bom, batteries, lookups)
+    if traced is not None and traced.frame.height:
+        frame = frame.join(traced.frame, on=["battery_id", req.item_id], how="left").with_columns(
+            pl.coalesce("__tqv", QV).alias(QV), pl.coalesce("__tuv", UV).alias(UV),
+            pl.when(pl.col("__tqv").is_null()).then(pl.col(Q))
+            .otherwise(pl.col("__tuv") == 0).alias(Q),
+            pl.col("__tqv").is_not_null().alias(TRACED)).drop("__tqv", "__tuv")
+    else:
+        frame = frame.with_columns(pl.lit(False).alias(TRACED))
     totals = frame.group_by("battery_id").agg(
         m.sum().alias("total"),
-        m.filter(pl.col(Q) == True).sum().alias("qualifying"),  # noqa: E712
-        m.filter(pl.col(Q).is_null()).sum().alias("unknown"),
+        pl.col(QV).sum().alias("qualifying"),
+        pl.col(UV).sum().alias("unknown"),
         m.is_null().sum().alias("missing_measure"),
         pl.len().alias("lines"),
     )
     agg = {r["battery_id"]: r for r in totals.iter_rows(named=True)}
-    non_qualifying = _by_battery(frame.filter(pl.col(Q) == False))  # noqa: E712
-    unknown_rows = _by_battery(frame.filter(pl.col(Q).is_null() | m.is_null()))
+    partial = pl.col(TRACED) & (pl.col(QV) < m.cast(wide))
+    non_qualifying = _by_battery(frame.filter(((pl.col(Q) == False) & ~pl.col(TRACED))  # noqa: E712
+                                              | partial))
+    unknown_rows = _by_battery(frame.filter((pl.col(Q).is_null() & ~pl.col(TRACED))
+                                            | m.is_null()))
 
     sheet_name = bom.display_sheet(req.sheet)
     labels = {n: (p.label or n) for n, p in rs.parameters.items()}
@@ -133,9 +155,11 @@ def evaluate_share(
                     message=f"the {sheet_name} sheet has no rows for battery {ctx.battery_id}"))
 
         bad_lines = [
-            _line(rec, req, total, lists, labels, sheet_name, bom, reasons)
+            _line(rec, req, total, lists, labels, sheet_name, bom, reasons, traced)
             for rec in non_qualifying.get(ctx.battery_id, [])
         ]
+        if traced is not None:
+            gaps.extend(traced.gaps.get(ctx.battery_id, []))
         bad_lines.sort(key=lambda x: (-(x.value_usd or 0), x.row))
 
         actual = (qualifying * 100 / total) if total and ctx.battery_id not in no_lists else None
@@ -145,6 +169,8 @@ def evaluate_share(
             day is not None)
         explanation = _explain(req, rs, status, day, actual, threshold, shortfall_pct,
                                shortfall_usd, total, qualifying, unknown, row, gaps)
+        if traced is not None and ctx.battery_id in traced.notes:
+            explanation += f" (method: {traced.notes[ctx.battery_id]})"
         results[ctx.battery_id] = RequirementResult(
             id=req.id, title=req.title, kind=req.kind, effect=req.effect.value, status=status,
             date_basis=req.date_basis, date=day, comparison="at_least",
@@ -244,15 +270,19 @@ class _Reasons:
         return text
 
 
-def _line(rec, req, total, lists, labels, sheet_name, bom, reasons) -> LineResult:  # type: ignore[no-untyped-def]
+def _line(rec, req, total, lists, labels, sheet_name, bom, reasons, traced) -> LineResult:  # type: ignore[no-untyped-def]
     value = rec[req.measure]
+    if rec[TRACED]:
+        reason = traced.reasons[(rec["battery_id"], str(rec[req.item_id]))]
+    else:
+        reason = reasons(rec, lists, labels)
     share = pct_near(Decimal(value) * 100 / total) if value is not None and total else None
     row = rec[ROW]
     cells = [f"{letter}{row}" for letter in reasons.letters]
     # Built without re-validation: every field is already of its declared type.
     return LineResult.model_construct(
         sheet=sheet_name, row=rec[ROW], item_id=str(rec[req.item_id]), value_usd=usd(value),
-        share_pct=share, reason=reasons(rec, lists, labels), cells=cells, mass_kg=None)
+        share_pct=share, reason=reason, cells=cells, mass_kg=None)
 
 
 def _gaps_for(rec, req, lists, labels, bom, sheet_name) -> list[DataGap]:  # type: ignore[no-untyped-def]

@@ -19,6 +19,7 @@ from compliance.contract import (
     SHEETS,
     TEMPLATE_SHEETS,
     TOOL_SHEETS,
+    VALUE_ADDED,
     Kind,
     Sheet,
     normalise_header,
@@ -58,6 +59,7 @@ class Bom:
     entities: pl.DataFrame
     costs: pl.DataFrame = field(default_factory=lambda: _empty_typed(COSTS))
     ownership: pl.DataFrame = field(default_factory=lambda: _empty_typed(OWNERSHIP))
+    value_added: pl.DataFrame = field(default_factory=lambda: _empty_typed(VALUE_ADDED))
     findings: list[Finding] = field(default_factory=list)
     excluded: pl.DataFrame = field(default_factory=lambda: _empty_excluded())
     letters: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -94,6 +96,7 @@ class Bom:
         entities: Sequence[Mapping[str, Any]] = (),
         costs: Sequence[Mapping[str, Any]] = (),
         ownership: Sequence[Mapping[str, Any]] = (),
+        value_added: Sequence[Mapping[str, Any]] = (),
     ) -> Bom:
         """Build a BOM from Python records, read exactly as workbook cells would be.
 
@@ -101,7 +104,8 @@ class Bom:
         were on row 1 of a sheet, so findings still point somewhere a person can look.
         """
         grids = {"batteries": batteries, "components": components, "minerals": minerals,
-                 "entities": entities, "costs": costs, "ownership": ownership}
+                 "entities": entities, "costs": costs, "ownership": ownership,
+                 "value_added": value_added}
         out: list[Finding] = []
         raws: dict[str, RawSheet] = {}
         for spec in SHEETS:
@@ -256,7 +260,7 @@ def _assemble(
     left_out = [p.filter(pl.col("sheet") == "batteries").get_column("battery_id")
                 for p in excluded_parts]
     known = pl.concat([frames["batteries"].get_column("battery_id"), *left_out]).drop_nulls()
-    for sheet in (COMPONENTS, MINERAL_LINES, COSTS):
+    for sheet in (COMPONENTS, MINERAL_LINES, COSTS, VALUE_ADDED):
         frame = frames[sheet.name]
         orphan = frame.filter(~pl.col("battery_id").is_in(known.implode()))
         for row, battery in orphan.select(ROW, "battery_id").iter_rows():
@@ -281,7 +285,7 @@ def _assemble(
     return Bom(
         batteries=frames["batteries"], components=frames["components"],
         minerals=frames["minerals"], entities=frames["entities"], costs=frames["costs"],
-        ownership=frames["ownership"], findings=out,
+        ownership=frames["ownership"], value_added=frames["value_added"], findings=out,
         excluded=excluded, letters=letters, sheet_names=names, stats=stats, source=source)
 
 

@@ -235,6 +235,20 @@ def check_references(rs: Ruleset) -> list[str]:
                 predicate(pred, sheet, f"{where}.{field}")
         if req.applies_if is not None:
             predicate(req.applies_if, "batteries", f"{where}.applies_if")
+        traced = getattr(req, "traced", None)
+        if traced is not None:
+            for stage in traced.stages:
+                for ref in stage.countries:
+                    param(ref, (Unit.COUNTRIES,), f"{where}.traced")
+            if traced.safe_harbour_share:
+                param(traced.safe_harbour_share, (Unit.PERCENT,), f"{where}.traced")
+            if traced.safe_harbour_available:
+                param(traced.safe_harbour_available, (Unit.BOOLEAN,), f"{where}.traced")
+            if (traced.safe_harbour_date_basis
+                    and traced.safe_harbour_date_basis not in rs.date_bases):
+                problems.append(f"{where}.traced: date basis "
+                                f"'{traced.safe_harbour_date_basis}' is not defined")
+            column("batteries", traced.election_column, f"{where}.traced", (Kind.METHOD,))
         if isinstance(req, ProhibitedEntity | ConcentrationCap):
             steps = req.activities if isinstance(req, ProhibitedEntity) else req.stages
             for act in steps:

@@ -195,6 +195,22 @@ class InForce(RequirementBase):
     fails_says: str  # "acquired on {date}, after the credit ended"
 
 
+class TracedStage(Strict):
+    stage: Literal["extraction", "processing", "recycling"]
+    countries: list[str] = Field(min_length=1)  # country-list parameters where it qualifies
+
+
+class TracedValue(Strict):
+    """Value added per stage and country (the ``value_added`` sheet), for the traced
+    qualifying value and its optional safe harbour; see compliance/engine/traced.py."""
+
+    stages: list[TracedStage] = Field(min_length=1)
+    safe_harbour_share: str | None = None  # percent parameter (50)
+    safe_harbour_available: str | None = None  # boolean parameter, on the date basis below
+    safe_harbour_date_basis: str | None = None
+    election_column: str = "minerals_method"
+
+
 class ContentShare(RequirementBase):
     """The share of a measure (value, mass) carried by qualifying rows must reach a threshold."""
 
@@ -205,6 +221,7 @@ class ContentShare(RequirementBase):
     threshold: str
     qualifies: Predicate
     scope: Predicate | None = None  # rows outside it are not counted (and are listed as such)
+    traced: TracedValue | None = None  # value added per stage, when the workbook gives it
     credit: str | None = None
 
 
