@@ -30,6 +30,7 @@ class Kind(StrEnum):
     CATEGORY = "category"  # battery category (EU Batteries Regulation)
     METHOD = "method"  # 30D critical-minerals method
     STAGE = "stage"  # extraction, processing, recycling
+    PRODUCT = "product"  # 45X eligible component kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,7 @@ class Column:
     example: str = ""
     nonblank: bool = False
     default: str | None = None
+    note_if_absent: bool = True  # say so when the column is absent and its default applies
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,10 @@ METHOD_ALIASES: dict[str, str] = {"traced qualifying value": "traced", "tqv": "t
                                   "safe harbour": "value_added_50",
                                   "safe harbor": "value_added_50"}
 STAGES: tuple[str, ...] = ("extraction", "processing", "recycling")
+PRODUCT_KINDS: tuple[str, ...] = ("battery component", "critical mineral")
+PRODUCT_ALIASES: dict[str, str] = {"component": "battery component",
+                                   "applicable critical mineral": "critical mineral",
+                                   "mineral": "critical mineral"}
 STAGE_ALIASES: dict[str, str] = {"mining": "extraction", "refining": "processing"}
 
 # Battery categories of Regulation (EU) 2023/1542 Art. 3.
@@ -162,6 +168,10 @@ BATTERIES = Sheet(
         Column("report_date", Kind.DATE, False,
                "Date of the periodic written report (decides whether the safe harbour is "
                "available); defaults to placed_in_service.", ""),
+        Column("product_kind", Kind.PRODUCT, False,
+               "45X: what the row's product is: battery component or critical mineral "
+               "(selects the cost-ratio table); empty means battery component.",
+               "battery component", default="battery component", note_if_absent=False),
         Column("taxpayer", Kind.ID, False,
                "entity_id of the taxpayer claiming a credit (45X/48E prohibited-entity tests).",
                ""),

@@ -43,6 +43,7 @@ from compliance.contract import (
     COMPONENT_TYPES,
     METHODS,
     MINERALS,
+    PRODUCT_KINDS,
     SHEETS,
     STAGES,
     TEMPLATE_SHEETS,
@@ -79,6 +80,7 @@ NUMBER_FORMATS: dict[Kind, str] = {
     Kind.CATEGORY: TEXT_FORMAT,
     Kind.METHOD: TEXT_FORMAT,
     Kind.STAGE: TEXT_FORMAT,
+    Kind.PRODUCT: TEXT_FORMAT,
 }
 
 # How each kind is described in the instructions table.
@@ -98,6 +100,7 @@ KIND_LABELS: dict[Kind, str] = {
     Kind.CATEGORY: "battery category (list)",
     Kind.METHOD: "30D minerals method (list)",
     Kind.STAGE: "stage (list)",
+    Kind.PRODUCT: "45X product kind (list)",
 }
 
 BOOLEANS: tuple[str, ...] = ("true", "false")
@@ -110,6 +113,7 @@ _VOCABULARY_KINDS: dict[Kind, str] = {
     Kind.CATEGORY: "battery categories",
     Kind.METHOD: "methods",
     Kind.STAGE: "stages",
+    Kind.PRODUCT: "product kinds",
     Kind.BOOL: "true/false",
 }
 
@@ -141,6 +145,7 @@ def build_template() -> Workbook:
     categories = lists.add("category", CATEGORIES)
     methods = lists.add("minerals_method", METHODS)
     stages = lists.add("stage", STAGES)
+    products = lists.add("product_kind", PRODUCT_KINDS)
     booleans = lists.add("boolean", BOOLEANS)
     lists.ws.sheet_state = "hidden"
 
@@ -157,6 +162,7 @@ def build_template() -> Workbook:
         Kind.METHOD: (methods, "traced (default) or value_added_50 (the 50 % value-added "
                       "safe harbour)."),
         Kind.STAGE: (stages, "Stage: one of " + ", ".join(STAGES) + "."),
+        Kind.PRODUCT: (products, "45X product: battery component or critical mineral."),
         Kind.BOOL: (booleans, "Write true or false."),
     }
     for spec in SHEETS:

@@ -226,7 +226,8 @@ def test_hand_table_of_dates() -> None:
     report = compliance.audit(lots_bom(days), rulesets=[RULESET])
     got = {}
     for b in report.batteries:
-        m, t = b.verdicts[0].requirements
+        m, minerals, t = b.verdicts[0].requirements
+        assert minerals.status is NA  # these lots are battery components (product_kind empty)
         got[b.battery_id[2:]] = (m.status, m.provisional_outcome,
                                  None if m.required_pct is None else str(m.required_pct),
                                  t.status)
@@ -253,7 +254,8 @@ def test_both_sides_of_every_date_in_the_yaml() -> None:
 
     for b in report.batteries:
         day = dt.date.fromisoformat(b.battery_id[2:])
-        m, t = b.verdicts[0].requirements
+        m, minerals, t = b.verdicts[0].requirements
+        assert minerals.status is NA, day  # battery components: the minerals table is not theirs
         threshold, active = value(macr.threshold, day), value(macr.in_force, day)
         if threshold is None or active is None or active.value is not True:
             assert m.status is NA, day
@@ -283,10 +285,39 @@ def test_debt_just_under_15_percent_clears_the_taxpayer() -> None:
                                   "incorporated_in": "CN", "headquartered_in": "CN"}],
             ownership=[{"owner_id": "BANK", "owned_id": "MAKER", "debt_pct": debt}])
         report = compliance.audit(bom, rulesets=[RULESET])
-        return report.batteries[0].verdicts[0].requirements[1]
+        return next(r for r in report.batteries[0].verdicts[0].requirements
+                    if r.id == "taxpayer_not_prohibited")
 
     assert taxpayer("14.99").provisional_outcome is PASS
     r = taxpayer("15")
     assert r.provisional_outcome is FAIL
     assert r.lines[0].reason == ("claimed by MAKER: foreign-influenced entity (specified foreign "
                                  "entities (BANK) hold 15 % of its debt)")
+
+
+def test_a_critical_mineral_takes_the_unconfirmed_minerals_table() -> None:
+    # A lithium hydroxide lot sold in 2028: $100 of direct costs, $75 from a CN-headquartered
+    # supplier (a specified foreign entity). Ratio (100 - 75) / 100 = 25 %, below the 30 % the
+    # (unconfirmed) minerals table gives for 2028: provisional fail, short 5 points, $5.00.
+    # In 2026 the table gives 0 %: 25 % passes, still provisional.
+    def lot(day: str):  # type: ignore[no-untyped-def]
+        bom = Bom.from_records(
+            batteries=[{"battery_id": "LIOH", "sold_on": day, "product_kind": "critical mineral",
+                        "taxpayer": "MAKER"}],
+            costs=[{"battery_id": "LIOH", "item_id": "ORE", "supplier": "CNORE",
+                    "direct_cost_usd": "75"},
+                   {"battery_id": "LIOH", "item_id": "REAGENT", "supplier": "USHOUSING",
+                    "direct_cost_usd": "25"}],
+            entities=[*ENTITIES, {"entity_id": "CNORE", "name": "Ore Co", **CLEAN,
+                                  "incorporated_in": "CN", "headquartered_in": "CN"}])
+        report = compliance.audit(bom, rulesets=[RULESET])
+        return {r.id: r for r in report.batteries[0].verdicts[0].requirements}
+
+    later = lot("2028-03-01")
+    assert later["material_assistance"].status is NA
+    r = later["mineral_material_assistance"]
+    assert (r.status, r.provisional_outcome) == (PROVISIONAL, FAIL)
+    assert (r.actual_pct, r.required_pct) == (D("25.0000"), D("30"))
+    assert (r.shortfall_pct, r.shortfall_usd) == (D("5.0000"), D("5.00"))
+    early = lot("2026-03-01")["mineral_material_assistance"]
+    assert (early.status, early.provisional_outcome) == (PROVISIONAL, PASS)

@@ -23,6 +23,8 @@ from compliance.contract import (
     MINERAL_ALIASES,
     MINERALS,
     OTHER_MATERIALS,
+    PRODUCT_ALIASES,
+    PRODUCT_KINDS,
     STAGE_ALIASES,
     STAGES,
     Column,
@@ -268,6 +270,8 @@ _CONVERTERS = {
                              "a critical-minerals method (" + ", ".join(METHODS) + ")"),
     Kind.STAGE: _vocabulary(STAGES, STAGE_ALIASES, F.UNKNOWN_VALUE,
                             "a stage (" + ", ".join(STAGES) + ")"),
+    Kind.PRODUCT: _vocabulary(PRODUCT_KINDS, PRODUCT_ALIASES, F.UNKNOWN_VALUE,
+                              "a 45X product kind (" + ", ".join(PRODUCT_KINDS) + ")"),
     Kind.COMPONENT_TYPE: _vocabulary(
         COMPONENT_TYPES, COMPONENT_TYPE_ALIASES, F.UNKNOWN_COMPONENT_TYPE,
         "a battery component type (" + ", ".join(COMPONENT_TYPES) + ")"),

@@ -94,7 +94,7 @@ def locate_columns(
                 F.MISSING_COLUMN,
                 f"sheet '{actual_name}' has no '{col.name}' column ({col.description})",
                 sheet=actual_name, row=best_row + 1, column=col.name))
-        elif col.default is not None:
+        elif col.default is not None and col.note_if_absent:
             # Only worth a note when the absence means something (recycled read as false).
             out.append(Finding.make(
                 F.OPTIONAL_COLUMN_ABSENT,
