@@ -21,9 +21,9 @@ from compliance.engine.context import (
     no_date_result,
     num,
     pct_down,
-    pct_near,
     result_base,
     row_gap,
+    share_of,
     usd,
 )
 from compliance.engine.params import ParamLookup
@@ -106,7 +106,7 @@ def evaluate_concentration(
                             value = Decimal(r[req.measure])
                             breaches.append(LineResult(
                                 sheet=sheet, row=r[ROW], item_id=str(r[req.item_id]),
-                                value_usd=usd(value), share_pct=pct_near(value * 100 / total),
+                                value_usd=usd(value), share_pct=share_of(value, total),
                                 reason=f"{group} {stage.verb} in {top}, which supplies "
                                        f"{num(pct_down(share))} % of the battery's {group} "
                                        f"value at this stage (cap {num(cap)} %)"))

@@ -125,8 +125,12 @@ def pct_up(x: Decimal) -> Decimal:
     return x.quantize(PCT_PLACES, rounding=ROUND_CEILING)
 
 
-def pct_near(x: Decimal) -> Decimal:
-    return x.quantize(PCT_PLACES, rounding=ROUND_HALF_EVEN)
+def share_of(value: object, total: object) -> Decimal | None:
+    """A row's share of a total in percent, to 4 places (for display, never for a verdict)."""
+    if value is None or not total:
+        return None
+    return (Decimal(value) * 100 / Decimal(total)).quantize(  # type: ignore[arg-type]
+        PCT_PLACES, rounding=ROUND_HALF_EVEN)
 
 
 def cents_up(x: Decimal) -> Decimal:

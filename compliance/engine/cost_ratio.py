@@ -22,10 +22,10 @@ from compliance.engine.context import (
     no_date_result,
     num,
     pct_down,
-    pct_near,
     pct_up,
     result_base,
     row_gap,
+    share_of,
     usd,
 )
 from compliance.engine.entities import EntityTests, describe_unknown, parameters_of
@@ -134,7 +134,7 @@ def evaluate_cost_ratio(
         else:
             status = Status.INSUFFICIENT_DATA
         lines = [LineResult(sheet=sheet, row=rec[ROW], item_id=str(rec[req.item_id]),
-                            value_usd=usd(part), share_pct=pct_near(part * 100 / total),
+                            value_usd=usd(part), share_pct=share_of(part, total),
                             reason=reason) for rec, part, reason in caught_rows]
         lines.sort(key=lambda x: (-(x.value_usd or 0), x.row))
         shown = pct_down(worst * 100 / total)

@@ -19,7 +19,7 @@ from compliance.engine.context import (
     excluded_gaps,
     money,
     pct_down,
-    pct_near,
+    share_of,
     usd,
 )
 from compliance.engine.params import group_by_values
@@ -93,7 +93,7 @@ def evaluate_forbidden(
                 hits.append(LineResult(
                     sheet=sheet, row=rec[ROW], item_id=str(rec[req.item_id]),
                     value_usd=usd(rec[req.measure]),
-                    share_pct=pct_near(value * 100 / total) if total else None,
+                    share_pct=share_of(value, total),
                     reason=", ".join(why) + ": not allowed"))
             else:
                 unknown = sorted({c for c in P.columns(req.forbidden) if rec.get(c) is None}

@@ -23,7 +23,7 @@ from compliance.engine.context import (
     money,
     num,
     pct_down,
-    pct_near,
+    share_of,
     usd,
 )
 from compliance.engine.entities import EntityTests, describe_unknown, parameters_of
@@ -128,7 +128,7 @@ def evaluate_prohibited(
         hit_value = Decimal(0)
         for rec in by_battery.get(ctx.battery_id, []):
             value = rec[measure]
-            share = pct_near(Decimal(value) * 100 / total) if value is not None and total else None
+            share = share_of(value, total)
             if rec["__relieved"]:
                 relieved.append(LineResult.model_construct(
                     sheet=sheet_name, row=rec[ROW], item_id=str(rec[req.item_id]),

@@ -23,8 +23,9 @@ from compliance.engine.context import (
     money,
     num,
     pct_down,
-    pct_near,
     pct_up,
+    row_gap,
+    share_of,
     usd,
 )
 from compliance.engine.params import ParamLookup
@@ -148,7 +149,7 @@ def evaluate_share(
             gaps.append(date_gap(ctx, rs, req.date_basis, bom))
         elif ctx.battery_id not in no_lists:
             for rec in unknown_rows.get(ctx.battery_id, []):
-                gaps.extend(_gaps_for(rec, req, lists, labels, bom, sheet_name))
+                gaps.extend(_gaps_for(rec, req, lists, labels, bom))
             if row is None and threshold is not None:
                 gaps.append(DataGap(
                     sheet=sheet_name, row=None, column=None, cell=None, item_id=ctx.battery_id,
@@ -247,11 +248,6 @@ def _by_battery(frame: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def _cell(bom: Bom, sheet: str, column: str, row: int | None) -> str | None:
-    letter = bom.letter(sheet, column)
-    return f"{letter}{row}" if letter and row else None
-
-
 class _Reasons:
     """Memoised plain-English reasons, keyed by the values of the cells the condition reads."""
 
@@ -276,7 +272,7 @@ def _line(rec, req, total, lists, labels, sheet_name, bom, reasons, traced) -> L
         reason = traced.reasons[(rec["battery_id"], str(rec[req.item_id]))]
     else:
         reason = reasons(rec, lists, labels)
-    share = pct_near(Decimal(value) * 100 / total) if value is not None and total else None
+    share = share_of(value, total)
     row = rec[ROW]
     cells = [f"{letter}{row}" for letter in reasons.letters]
     # Built without re-validation: every field is already of its declared type.
@@ -285,18 +281,12 @@ def _line(rec, req, total, lists, labels, sheet_name, bom, reasons, traced) -> L
         share_pct=share, reason=reason, cells=cells, mass_kg=None)
 
 
-def _gaps_for(rec, req, lists, labels, bom, sheet_name) -> list[DataGap]:  # type: ignore[no-untyped-def]
+def _gaps_for(rec, req, lists, labels, bom) -> list[DataGap]:  # type: ignore[no-untyped-def]
     gaps: list[DataGap] = []
     if rec[req.measure] is None:
-        gaps.append(DataGap(sheet=sheet_name, row=rec[ROW], column=req.measure,
-                            cell=_cell(bom, req.sheet, req.measure, rec[ROW]),
-                            item_id=str(rec[req.item_id]),
-                            message=f"{req.measure} is empty or invalid"))
+        gaps.append(row_gap(bom, req, rec, req.measure, f"{req.measure} is empty or invalid"))
     _, unknown_cols = P.explain(req.qualifies, rec, lists, lambda n: labels[n])
     for col in dict.fromkeys(unknown_cols):
-        gaps.append(DataGap(sheet=sheet_name, row=rec[ROW], column=col,
-                            cell=_cell(bom, req.sheet, col, rec[ROW]),
-                            item_id=str(rec[req.item_id]),
-                            message=f"{col} is empty or invalid, so the row's qualification is "
-                                    "unknown"))
+        gaps.append(row_gap(bom, req, rec, col, f"{col} is empty or invalid, so the row's "
+                                                "qualification is unknown"))
     return gaps

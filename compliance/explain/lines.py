@@ -11,11 +11,11 @@ country)") are derived here from the ruleset's condition.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import polars as pl
 
+from compliance.engine.context import share_of, usd
 from compliance.explain.gaps import analyse_gaps
 from compliance.explain.model import (
     BatteryExplanation,
@@ -30,8 +30,6 @@ from compliance.reader.sheets import ROW
 from compliance.report.model import AuditReport, RequirementResult, Status
 from compliance.rules.loader import LoadedRuleset
 from compliance.rules.model import ContentShare, ProhibitedEntity, Ruleset
-
-PCT_PLACES = Decimal("0.0001")
 
 
 def explain(
@@ -78,20 +76,6 @@ class _Partitions:
                 frame.partition_by("battery_id", as_dict=True, maintain_order=True).items()}
         part = self.cache[sheet].get(battery_id)
         return [] if part is None else part.sort(ROW).to_dicts()
-
-
-def _share(value: Decimal | None, total: Decimal | None) -> Decimal | None:
-    if value is None or not total:
-        return None
-    return (Decimal(value) * 100 / total).quantize(PCT_PLACES, rounding=ROUND_HALF_EVEN)
-
-
-def _usd(x: Any) -> Decimal | None:
-    if x is None:
-        return None
-    d = Decimal(x)
-    cents = d.quantize(Decimal("0.01"))
-    return cents if cents == d else d.normalize()
 
 
 def explain_requirement(
@@ -146,7 +130,7 @@ def _share_lines(req: RequirementResult, spec: ContentShare, rs: Ruleset, bom: B
         row = rec[ROW]
         value = rec.get(spec.measure)
         common = dict(sheet=sheet, row=row, item_id=str(rec[spec.item_id]),
-                      value_usd=_usd(value), share_pct=_share(value, total))
+                      value_usd=usd(value), share_pct=share_of(value, total))
         if row in bad:
             line = bad[row]
             out.append(LineContribution(**common, status="does_not_qualify", reason=line.reason,
@@ -177,7 +161,7 @@ def _prohibited_lines(req: RequirementResult, spec: ProhibitedEntity, bom: Bom,
         row = rec[ROW]
         value = rec.get(spec.measure)
         common = dict(sheet=sheet, row=row, item_id=str(rec[spec.item_id]),
-                      value_usd=_usd(value), share_pct=_share(value, total))
+                      value_usd=usd(value), share_pct=share_of(value, total))
         if row in hits:
             out.append(LineContribution(**common, status="violates", reason=hits[row].reason,
                                         blocking=True, cells=hits[row].cells))

@@ -16,11 +16,12 @@ supplier on each violating line.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
 
+from compliance.engine.context import pct_down
 from compliance.explain.model import (
     BatteryPlan,
     EntityToReplace,
@@ -39,8 +40,6 @@ from compliance.reader.sheets import ROW
 from compliance.report.model import AuditReport, LineResult, RequirementResult, Status
 from compliance.rules.loader import LoadedRuleset
 from compliance.rules.model import ContentShare, ProhibitedEntity, Ruleset
-
-PCT_PLACES = Decimal("0.0001")
 
 
 def plan(
@@ -114,7 +113,7 @@ def _option(objective: str, sel: Selection | None, candidates: list[LineResult],
         lines=[PlanLine(sheet=x.sheet, row=x.row, item_id=x.item_id,
                         value_usd=Decimal(x.value_usd or 0), share_pct=x.share_pct,
                         now=x.reason) for x in chosen],
-        moved_usd=moved, resulting_pct=share.quantize(PCT_PLACES, rounding=ROUND_DOWN),
+        moved_usd=moved, resulting_pct=pct_down(share),
         exact=sel.exact, method=sel.method, lower_bound_usd=sel.lower_bound)
 
 

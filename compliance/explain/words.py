@@ -8,26 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any
 
+from compliance.engine.context import money as money  # re-exported: one money format
+from compliance.engine.context import num, pct_down
 from compliance.rules.model import AllOf, AnyOf, Leaf, Predicate, Ruleset, Unit
-
-CENT = Decimal("0.01")
-PCT_PLACES = Decimal("0.0001")
-
-
-def money(x: Decimal | None) -> str:
-    if x is None:
-        return "unknown"
-    return f"${x.quantize(CENT, rounding=ROUND_HALF_EVEN):,}"
 
 
 def pct(x: Decimal | None) -> str:
     """A percentage cut (never rounded up) to 4 places, without trailing zeros: 59.9999 %."""
     if x is None:
         return "-"
-    text = format(x.quantize(PCT_PLACES, rounding=ROUND_DOWN).normalize(), "f")
+    text = num(pct_down(x))
     return f"{text} %"
 
 
