@@ -25,7 +25,7 @@ from compliance.contract import (
     normalise_header,
 )
 from compliance.errors import UnusableInputError
-from compliance.findings import Finding, Severity
+from compliance.findings import Finding
 from compliance.reader.limits import DEFAULT_LIMITS, Limits
 from compliance.reader.parse import parse_sheet
 from compliance.reader.sheets import ROW, RawSheet, find_sheet, locate_columns
@@ -81,10 +81,6 @@ class Bom:
 
     def display_sheet(self, sheet: str) -> str:
         return self.sheet_names.get(sheet, sheet)
-
-    @property
-    def has_errors(self) -> bool:
-        return any(f.severity is Severity.ERROR for f in self.findings)
 
     @classmethod
     def from_records(
