@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -31,6 +32,9 @@ from compliance.reader.parse import parse_sheet
 from compliance.reader.sheets import ROW, RawSheet, find_sheet, locate_columns
 from compliance.reader.source import InputFile, Source, load_source
 from compliance.reader.validate import check_frame
+
+if TYPE_CHECKING:
+    from compliance.reader.package import SheetPart, SheetScan
 
 
 @dataclass(slots=True)
@@ -129,6 +133,27 @@ def _empty_excluded() -> pl.DataFrame:
                                 "code": pl.String})
 
 
+@dataclass(slots=True)
+class _SheetPlan:
+    spec: Sheet
+    actual: str
+    part: SheetPart
+    scan: SheetScan
+    percent: bool
+    load: Future[Any]
+
+
+def _load(reader: Any, sheet_name: str) -> Any:
+    """Load one sheet as text; a failure is returned, not raised, so it becomes a finding."""
+    try:
+        sheet = reader.load_sheet(sheet_name, header_row=None, skip_rows=0, dtypes="string")
+        return sheet, sheet.to_polars()
+    except BaseException as exc:  # pyo3 panics derive from BaseException
+        if isinstance(exc, KeyboardInterrupt | SystemExit | MemoryError):
+            raise
+        return exc
+
+
 def read_bom(source: Source | InputFile, *, name: str | None = None,
              limits: Limits = DEFAULT_LIMITS) -> Bom:
     """Read a BOM workbook (path, bytes or binary file object).
@@ -138,6 +163,7 @@ def read_bom(source: Source | InputFile, *, name: str | None = None,
     """
     import fastexcel
 
+    from compliance.reader import quick_scan
     from compliance.reader.package import open_package
     from compliance.reader.review import review_sheet, workbook_findings
     from compliance.reader.sniff import ensure_xlsx
@@ -148,7 +174,7 @@ def read_bom(source: Source | InputFile, *, name: str | None = None,
             f"the file is {infile.size} bytes (limit {limits.max_file_bytes})",
             code="file-too-large", where=infile.name)
     ensure_xlsx(infile.data, infile.name)
-    package = open_package(infile.data, infile.name, limits)
+    package = open_package(infile.data, infile.name, limits, defer_sheets=True)
     try:
         reader = fastexcel.read_excel(infile.data)
     except BaseException as exc:  # pyo3 panics derive from BaseException
@@ -163,9 +189,6 @@ def read_bom(source: Source | InputFile, *, name: str | None = None,
         raise UnusableInputError(f"the workbook has {len(names)} sheets "
                                  f"(limit {limits.max_sheets})", code="unsafe-workbook",
                                  where=infile.name)
-    raws: dict[str, RawSheet] = {}
-    percent: dict[str, set[tuple[str, int]]] = {}
-    stats: list[SheetStats] = []
     wanted = {normalise_header(s.name) for s in SHEETS}
     template_own = {normalise_header(n) for n in (*TEMPLATE_SHEETS, *TOOL_SHEETS)}
     for name_ in names:
@@ -173,53 +196,79 @@ def read_bom(source: Source | InputFile, *, name: str | None = None,
             out.append(Finding.make(F.UNKNOWN_SHEET,
                                     f"sheet '{name_}' is not part of the contract and is ignored",
                                     sheet=name_))
-    for spec in SHEETS:
-        actual = find_sheet(spec, names)
-        if actual is None:
-            if spec.required:
-                out.append(Finding.make(
-                    F.MISSING_SHEET,
-                    f"the workbook has no '{spec.name}' sheet ({spec.description})",
-                    sheet=spec.name))
-            stats.append(SheetStats(spec.name, None, None))
-            continue
-        part = package.sheet(actual)
-        if part is None or not part.present:
-            out.append(Finding.make(
-                F.UNREADABLE_WORKBOOK, f"sheet '{actual}' is listed in the workbook but its "
-                f"part {part.path if part and part.path else ''} is missing from the file; the "
-                "sheet cannot be read", sheet=actual))
-            stats.append(SheetStats(spec.name, actual, None))
-            continue
-        wants_percent = bool(package.percent_styles) and any(
-            c.kind is Kind.PERCENT for c in spec.columns)
-        scan = package.scan(part, want_percent=wants_percent)  # refuses what cannot load safely
+    # Each sheet is proved safe (preflight) before the reader may load it. Loads run one at a
+    # time on a worker thread (fastexcel releases the GIL), so the scan's findings and the next
+    # sheet's preflight use the other core meanwhile.
+    plans: dict[str, _SheetPlan] = {}
+    early: dict[str, list[Finding]] = {spec.name: [] for spec in SHEETS}
+    stats: dict[str, SheetStats] = {}
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="compliance-load") as loader:
         try:
-            sheet = reader.load_sheet(actual, header_row=None, skip_rows=0, dtypes="string")
-            grid = sheet.to_polars()
-        except BaseException as exc:  # pyo3 panics derive from BaseException
-            if isinstance(exc, KeyboardInterrupt | SystemExit | MemoryError):
-                raise
-            out.append(Finding.make(F.UNREADABLE_WORKBOOK,
-                                    f"sheet '{actual}' cannot be read ({_first_line(exc)})",
-                                    sheet=actual))
-            stats.append(SheetStats(spec.name, actual, None))
+            for spec in SHEETS:
+                actual = find_sheet(spec, names)
+                if actual is None:
+                    if spec.required:
+                        early[spec.name].append(Finding.make(
+                            F.MISSING_SHEET,
+                            f"the workbook has no '{spec.name}' sheet ({spec.description})",
+                            sheet=spec.name))
+                    stats[spec.name] = SheetStats(spec.name, None, None)
+                    continue
+                part = package.sheet(actual)
+                if part is None or not part.present:
+                    early[spec.name].append(Finding.make(
+                        F.UNREADABLE_WORKBOOK, f"sheet '{actual}' is listed in the workbook but "
+                        f"its part {part.path if part and part.path else ''} is missing from "
+                        "the file; the sheet cannot be read", sheet=actual))
+                    stats[spec.name] = SheetStats(spec.name, actual, None)
+                    continue
+                wants_percent = bool(package.percent_styles) and any(
+                    c.kind is Kind.PERCENT for c in spec.columns)
+                scan = quick_scan.preflight(package, part, want_percent=wants_percent)
+                plans[spec.name] = _SheetPlan(spec, actual, part, scan, wants_percent,
+                                              loader.submit(_load, reader, actual))
+            for plan in plans.values():
+                quick_scan.findings(package, plan.part, plan.scan, want_percent=plan.percent)
+            loaded = {name_: plan.load.result() for name_, plan in plans.items()}
+        except BaseException:
+            loader.shutdown(wait=True, cancel_futures=True)
+            raise
+    package.verify_rest()
+    raws: dict[str, RawSheet] = {}
+    percent: dict[str, set[tuple[str, int]]] = {}
+    for spec in SHEETS:
+        out.extend(early[spec.name])
+        if spec.name not in plans:
             continue
+        plan, result = plans[spec.name], loaded[spec.name]
+        actual = plan.actual
+        if isinstance(result, BaseException):
+            quick_scan.explain_failure(package, plan.part, want_percent=plan.percent)
+            out.append(Finding.make(F.UNREADABLE_WORKBOOK,
+                                    f"sheet '{actual}' cannot be read ({_first_line(result)})",
+                                    sheet=actual))
+            stats[spec.name] = SheetStats(spec.name, actual, None)
+            continue
+        sheet, grid = result
         if grid.height > limits.max_rows:
             raise UnusableInputError(f"sheet '{actual}' has {grid.height} rows "
                                      f"(limit {limits.max_rows})", code="unsafe-workbook",
                                      where=infile.name)
+        values = grid.height * grid.width - sum(grid.null_count().row(0))
+        quick_scan.confirm(package, plan.part, plan.scan, want_percent=plan.percent,
+                           values=values)
         absolute = [c.absolute_index for c in sheet.selected_columns]
         raw = locate_columns(spec, actual, grid, absolute, out)
         if raw is None:
-            stats.append(SheetStats(spec.name, actual, None))
+            stats[spec.name] = SheetStats(spec.name, actual, None)
             continue
-        raw = review_sheet(raw, scan, part, package, out, limits)
-        percent[spec.name] = scan.percent_cells
+        raw = review_sheet(raw, plan.scan, plan.part, package, out, limits)
+        percent[spec.name] = plan.scan.percent_cells
         raws[spec.name] = raw
-        stats.append(SheetStats(spec.name, actual, raw.header_row))
+        stats[spec.name] = SheetStats(spec.name, actual, raw.header_row)
+    stats_list = [stats[spec.name] for spec in SHEETS]
     bom = _assemble(raws, out, percent_cells=percent, date1904=package.date1904, source=infile,
-                    stats=stats)
+                    stats=stats_list)
     return bom
 
 

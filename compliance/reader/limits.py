@@ -19,6 +19,7 @@ import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from compliance.errors import UnusableInputError
@@ -36,7 +37,10 @@ class Limits:
     max_sheets: int = 1_000
     max_rows: int = 5_000_000
     max_cells: int = 20_000_000  # cells in the rectangle a sheet's values span
-    max_sheet_text_bytes: int = 256 << 20  # shared-string text a sheet's cells expand to
+    # Shared-string text a sheet's cells expand to. A legitimate 1M-line sheet (eight text
+    # columns of up to ~60 characters) stays under this; a hostile sheet cannot make the reader
+    # hold more text than that, so its memory stays that of a large real workbook (~1 GB).
+    max_sheet_text_bytes: int = 512 << 20
     max_cell_chars: int = 32_767  # Excel's own limit for one cell
 
 
@@ -153,45 +157,59 @@ _DTD = re.compile(_marker("DOCTYPE") + rb"|" + _marker("ENTITY"), re.IGNORECASE)
 _OVERLAP = 32
 
 
-def verify_members(zf: zipfile.ZipFile, data: bytes, name: str, limits: Limits) -> None:
-    """Inflate each member once: true size, CRC and no DTD, before any parser runs."""
+def verify_members(zf: zipfile.ZipFile, data: bytes, name: str, limits: Limits,
+                   skip: frozenset[str] = frozenset()) -> None:
+    """Inflate each member once: true size, CRC and no DTD, before any parser runs.
+
+    Members in ``skip`` are left to the caller, which must read them through
+    :func:`verified_pieces` before anything else reads them (the sheet scan does, so a large
+    sheet is inflated once for both the checks and the scan).
+    """
     for info in zf.infolist():
-        if info.is_dir():
+        if info.is_dir() or info.filename in skip:
             continue
-        start = _data_offset(info, data, name)
-        raw = memoryview(data)[start: start + info.compress_size]
-        crc = 0
-        size = 0
-        tail = b""
-        if info.compress_type == zipfile.ZIP_STORED:
-            pieces = (raw[i: i + _STEP].tobytes() for i in range(0, len(raw), _STEP))
-            done = True
-        else:
-            pieces, state = _inflate(raw)
-            done = False
-        for piece in pieces:
-            size += len(piece)
-            if size > info.file_size:
-                raise _unsafe(
-                    f"{info.filename} inflates beyond the {info.file_size} bytes it declares; "
-                    "this is a zip bomb or a forged archive", name)
-            crc = zlib.crc32(piece, crc)
-            window = tail + piece
-            # Every declaration starts with "<!" (UTF-8) or "<\0!" (UTF-16): test those cheap
-            # substrings before running the pattern over the whole window.
-            if (b"<!" in window or b"<\x00!" in window) and _DTD.search(window):
-                raise _unsafe(
-                    f"{info.filename} contains a DOCTYPE or ENTITY declaration; workbooks "
-                    "never need one, and it can hide entity-expansion or external-entity "
-                    "attacks", name)
-            tail = window[-_OVERLAP:]
-        if not done and not state["eof"]:
-            raise _damaged(f"{info.filename} is cut short (damaged or truncated file)", name)
-        if size != info.file_size:
-            raise _damaged(f"{info.filename} holds {size} bytes but declares {info.file_size} "
-                           "(damaged file)", name)
-        if crc != info.CRC:
-            raise _damaged(f"{info.filename} fails its checksum (damaged file)", name)
+        for _ in verified_pieces(info, data, name):
+            pass
+
+
+def verified_pieces(info: zipfile.ZipInfo, data: bytes, name: str) -> Iterator[bytes]:
+    """Yield a member's inflated bytes; raise as soon as it proves to be a bomb, a forgery or
+    damaged (the CRC and the true size are known only at the end, so they raise last)."""
+    start = _data_offset(info, data, name)
+    raw = memoryview(data)[start: start + info.compress_size]
+    crc = 0
+    size = 0
+    tail = b""
+    if info.compress_type == zipfile.ZIP_STORED:
+        pieces = (raw[i: i + _STEP].tobytes() for i in range(0, len(raw), _STEP))
+        done = True
+    else:
+        pieces, state = _inflate(raw)
+        done = False
+    for piece in pieces:
+        size += len(piece)
+        if size > info.file_size:
+            raise _unsafe(
+                f"{info.filename} inflates beyond the {info.file_size} bytes it declares; "
+                "this is a zip bomb or a forged archive", name)
+        crc = zlib.crc32(piece, crc)
+        window = tail + piece
+        # Every declaration starts with "<!" (UTF-8) or "<\0!" (UTF-16): test those cheap
+        # substrings before running the pattern over the whole window.
+        if (b"<!" in window or b"<\x00!" in window) and _DTD.search(window):
+            raise _unsafe(
+                f"{info.filename} contains a DOCTYPE or ENTITY declaration; workbooks "
+                "never need one, and it can hide entity-expansion or external-entity "
+                "attacks", name)
+        tail = window[-_OVERLAP:]
+        yield piece
+    if not done and not state["eof"]:
+        raise _damaged(f"{info.filename} is cut short (damaged or truncated file)", name)
+    if size != info.file_size:
+        raise _damaged(f"{info.filename} holds {size} bytes but declares {info.file_size} "
+                       "(damaged file)", name)
+    if crc != info.CRC:
+        raise _damaged(f"{info.filename} fails its checksum (damaged file)", name)
 
 
 def _inflate(raw: memoryview):  # type: ignore[no-untyped-def]

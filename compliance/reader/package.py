@@ -20,11 +20,11 @@ import operator
 import posixpath
 import re
 import zipfile
-from array import array
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import repeat
+from typing import TYPE_CHECKING
 
 from compliance.errors import UnusableInputError
 from compliance.reader.limits import (
@@ -32,8 +32,12 @@ from compliance.reader.limits import (
     EXCEL_MAX_ROW,
     Limits,
     check_archive,
+    verified_pieces,
     verify_members,
 )
+
+if TYPE_CHECKING:
+    import polars as pl
 
 try:  # the safe parser is a hard requirement: without it, nothing is parsed (fail closed)
     from defusedxml import DTDForbidden as _DTDForbidden
@@ -97,6 +101,12 @@ class SheetScan:
     merged: list[tuple[str, int, str, int]] = field(default_factory=list)
     formula_columns: dict[str, list[int]] = field(default_factory=dict)  # col -> [count, row]
     cells: int = 0
+    valued: int = 0  # cells whose XML holds a value (<v> or <is>): what the reader must return
+    complete: bool = False  # True once every cell reference has been read (the exact scan)
+
+    def replace_with(self, other: SheetScan) -> None:
+        for name in self.__slots__:  # type: ignore[attr-defined]
+            setattr(self, name, getattr(other, name))
 
 
 @dataclass(slots=True)
@@ -113,6 +123,8 @@ class Package:
     shared_strings: str | None = None
     name: str = "<workbook>"
     limits: Limits = field(default_factory=Limits)
+    data: bytes = b""
+    unverified: set[str] = field(default_factory=set)  # sheet parts verified when scanned
     _sst_count: int | None = None
     _sst_lengths: list[int] | None = None
 
@@ -125,6 +137,25 @@ class Package:
                 return part
         return None
 
+    def verify(self, part: SheetPart) -> None:
+        """Verify a sheet part (size, CRC, no DTD) unless that is already done."""
+        if part.path in self.unverified:
+            for _ in self.verified_chunks(part):
+                pass
+
+    def verify_rest(self) -> None:
+        """Verify the sheet parts no scan has read, so every member is checked in the end."""
+        for path in sorted(self.unverified):
+            for _ in verified_pieces(self.zf.getinfo(path), self.data, self.name):
+                pass
+        self.unverified.clear()
+
+    def verified_chunks(self, part: SheetPart) -> Iterator[bytes]:
+        """Like :meth:`iter_chunks`, verifying the part on the way (its first reading)."""
+        pieces = verified_pieces(self.zf.getinfo(part.path), self.data, self.name)
+        yield from _row_chunks(_gather(pieces, _CHUNK))
+        self.unverified.discard(part.path)
+
     def iter_member(self, member: str) -> Iterator[bytes]:
         with self.zf.open(member) as fh:
             while True:
@@ -135,18 +166,10 @@ class Package:
 
     def iter_chunks(self, part: SheetPart) -> Iterator[bytes]:
         """Yield the sheet XML in chunks that each end after a complete ``</row>``."""
-        carry = b""
-        for block in self.iter_member(part.path):
-            data = carry + block
-            cut = data.rfind(b"</row>")
-            if cut < 0:
-                carry = data
-                continue
-            cut += len(b"</row>")
-            yield data[:cut]
-            carry = data[cut:]
-        if carry:
-            yield carry
+        if part.path in self.unverified:
+            yield from self.verified_chunks(part)
+            return
+        yield from _row_chunks(self.iter_member(part.path))
 
     # Shared strings -------------------------------------------------------------------------
 
@@ -181,21 +204,22 @@ class Package:
 
     # Sheet scan -----------------------------------------------------------------------------
 
-    def scan(self, part: SheetPart, *, want_percent: bool) -> SheetScan:
-        """Scan a sheet's XML; raise :class:`UnusableInputError` when it cannot be loaded safely.
+    def scan_exact(self, part: SheetPart, *, want_percent: bool) -> SheetScan:
+        """Scan a sheet's XML cell by cell; raise :class:`UnusableInputError` when it cannot be
+        loaded safely. :mod:`compliance.reader.quick_scan` falls back to this, the complete and
+        slow scan, whenever its byte counts see anything unusual.
 
         Refused: cells beyond Excel's grid, a sheet whose values span more than
         ``limits.max_cells`` cells, shared-string references that are negative or out of range,
         and cells that would expand to more than ``limits.max_sheet_text_bytes`` of text.
         """
-        scan = SheetScan()
-        styles = set(self.percent_styles) if want_percent else set()
-        styles |= set(self.strike_styles)
-        styled = _styled_cell_pattern(styles)
+        self.verify(part)
+        scan = SheetScan(complete=True)
+        styled = self.styled_pattern(want_percent=want_percent)
         last_row = 0
         min_row, max_row = EXCEL_MAX_ROW + 1, 0
         cols: set[bytes] = set()
-        shared_indexes: list[array[int]] = []  # every t="s" cell's index, collected in one pass
+        shared_indexes: list[bytes] = []  # every t="s" cell's index, collected in one pass
         numbering: dict[str, int] | None = None
         seen_rows: set[int] = set()
         for index, chunk in enumerate(self.iter_chunks(part)):
@@ -237,57 +261,67 @@ class Package:
                             row = int(ref[len(letters):])
                             if row not in seen_rows:
                                 scan.duplicate_cells.append((letters.decode(), row))
-            if b't="e"' in chunk:
-                for match in _ERROR_CELL.finditer(chunk):
-                    ref = _REF.search(match.group(1))
-                    if ref:
-                        scan.error_cells.append((ref.group(1).decode(), int(ref.group(2)),
-                                                 _xml_text(match.group(2))))
-            if b"<f" in chunk:
-                for match in _FORMULA_NO_VALUE.finditer(chunk):
-                    attrs = match.group(1)
-                    if b't="str"' in attrs and match.group(2):
-                        continue  # a formula whose saved result is the empty string
-                    ref = _REF.search(attrs)
-                    if ref:
-                        scan.formulas_without_value.append((ref.group(1).decode(),
-                                                            int(ref.group(2))))
-                if self.recalc_on_load:
-                    for match in _FORMULA_CELL.finditer(chunk):
-                        ref = _REF.search(match.group(1))
-                        if ref:
-                            entry = scan.formula_columns.setdefault(
-                                ref.group(1).decode(), [0, int(ref.group(2))])
-                            entry[0] += 1
-            if styled is not None and b's="' in chunk:
-                for match in styled.finditer(chunk):
-                    attrs = match.group(1)
-                    style = int(_STYLE.search(attrs).group(1))  # type: ignore[union-attr]
-                    ref = _REF.search(attrs)
-                    if ref is None:
-                        continue
-                    cell = (ref.group(1).decode(), int(ref.group(2)))
-                    if style in self.strike_styles:
-                        scan.struck_cells.add(cell)
-                    if want_percent and style in self.percent_styles:
-                        scan.percent_cells.add(cell)
-            if b"<mergeCell " in chunk:
-                for match in _MERGE.finditer(chunk):
-                    a, r1, b, r2 = match.groups()
-                    scan.merged.append((a.decode(), int(r1), (b or a).decode(),
-                                        int(r2 or r1)))
+            self.cell_findings(chunk, scan, styled, want_percent=want_percent)
             if b't="s"' in chunk:
                 if b"<v>-" in chunk:
                     self._check_negative_refs(part, chunk)
-                indexes = array("q", map(int, _SST_INDEX.findall(chunk)))
+                indexes = _SST_INDEX.findall(chunk)
                 if indexes:
-                    shared_indexes.append(indexes)
-                    if self.shared_strings and max(indexes) >= self.sst_count():
+                    shared_indexes.extend(indexes)
+                    if self.shared_strings and max(map(int, indexes)) >= self.sst_count():
                         self._report_out_of_range(part, chunk)
         self._check_grid(part, scan, min_row, max_row, cols)
         if shared_indexes:
-            self._check_text_size(part, shared_indexes)
+            self.check_text_size(part, len(shared_indexes), lambda: _as_indexes(shared_indexes))
         return scan
+
+    def cell_findings(self, chunk: bytes, scan: SheetScan, styled: re.Pattern[bytes] | None,
+                      *, want_percent: bool) -> None:
+        """Add one chunk's error cells, formulas without values, struck or percent cells and
+        merged ranges to ``scan`` (cheap substring tests decide which patterns run)."""
+        if b't="e"' in chunk:
+            for match in _ERROR_CELL.finditer(chunk):
+                ref = _REF.search(match.group(1))
+                if ref:
+                    scan.error_cells.append((ref.group(1).decode(), int(ref.group(2)),
+                                             _xml_text(match.group(2))))
+        if b"<f" in chunk:
+            for match in _FORMULA_NO_VALUE.finditer(chunk):
+                attrs = match.group(1)
+                if b't="str"' in attrs and match.group(2):
+                    continue  # a formula whose saved result is the empty string
+                ref = _REF.search(attrs)
+                if ref:
+                    scan.formulas_without_value.append((ref.group(1).decode(),
+                                                        int(ref.group(2))))
+            if self.recalc_on_load:
+                for match in _FORMULA_CELL.finditer(chunk):
+                    ref = _REF.search(match.group(1))
+                    if ref:
+                        entry = scan.formula_columns.setdefault(
+                            ref.group(1).decode(), [0, int(ref.group(2))])
+                        entry[0] += 1
+        if styled is not None and b's="' in chunk:
+            for match in styled.finditer(chunk):
+                attrs = match.group(1)
+                style = int(_STYLE.search(attrs).group(1))  # type: ignore[union-attr]
+                ref = _REF.search(attrs)
+                if ref is None:
+                    continue
+                cell = (ref.group(1).decode(), int(ref.group(2)))
+                if style in self.strike_styles:
+                    scan.struck_cells.add(cell)
+                if want_percent and style in self.percent_styles:
+                    scan.percent_cells.add(cell)
+        if b"<mergeCell " in chunk:
+            for match in _MERGE.finditer(chunk):
+                a, r1, b, r2 = match.groups()
+                scan.merged.append((a.decode(), int(r1), (b or a).decode(),
+                                    int(r2 or r1)))
+
+    def styled_pattern(self, *, want_percent: bool) -> re.Pattern[bytes] | None:
+        styles = set(self.percent_styles) if want_percent else set()
+        return _styled_cell_pattern(styles | set(self.strike_styles))
 
     def _check_negative_refs(self, part: SheetPart, chunk: bytes) -> None:
         negative = _SST_NEGATIVE.search(chunk)
@@ -347,27 +381,43 @@ class Package:
                 "stray cell or the rows and columns beyond the data", code="unsafe-workbook",
                 where=self.name)
 
-    def _check_text_size(self, part: SheetPart, shared_indexes: list[array[int]]) -> None:
+    def check_text_size(self, part: SheetPart, shared_cells: int,
+                        indexes: Callable[[], pl.Series]) -> None:
+        """Refuse a sheet whose shared-string cells would expand to too much text.
+
+        Two bounds need only the count of shared-string cells; ``indexes`` (every such cell's
+        index) is asked for only when both fail.
+        """
         limit = self.limits.max_sheet_text_bytes
-        shared_cells = sum(map(len, shared_indexes))
         if shared_cells * self.sst_size() <= limit:
             return
         lengths = self.sst_lengths()
         longest = max(lengths, default=0)
         if shared_cells * longest <= limit:
             return
-        counts: Counter[int] = Counter()
-        for indexes in shared_indexes:
-            counts.update(indexes)
-        total = sum(n * lengths[i] for i, n in counts.items() if 0 <= i < len(lengths))
+        import polars as pl
+
+        known = pl.Series("length", lengths, dtype=pl.Int64)
+        idx = indexes()
+        idx = idx.filter((idx >= 0) & (idx < len(lengths)))
+        total = int(known.gather(idx).sum())
         if total > limit:
-            index, _ = max(counts.items(), key=lambda kv: kv[1] * lengths[kv[0]]
-                           if 0 <= kv[0] < len(lengths) else 0)
+            counts = idx.value_counts(name="n")
+            weight = counts["n"] * known.gather(counts[idx.name])
+            index = int(counts[idx.name][int(weight.arg_max())])  # type: ignore[arg-type]
             raise UnusableInputError(
                 f"sheet '{part.name}' repeats long shared strings (string {index} is about "
                 f"{lengths[index]:,} characters) in so many cells that reading it would take "
                 f"about {total // (1 << 20):,} MiB of text (limit {limit // (1 << 20):,} MiB)",
                 code="unsafe-workbook", where=self.name)
+
+
+def _as_indexes(digits: list[bytes]) -> pl.Series:
+    """Shared-string indexes captured as digit strings -> an Int64 series (in Rust, not a
+    Python loop: a 1M-line sheet has millions of them)."""
+    import polars as pl
+
+    return pl.Series("index", digits, dtype=pl.Binary).cast(pl.String).cast(pl.Int64, strict=False)
 
 
 def column_index(letters: str) -> int:
@@ -382,6 +432,7 @@ def _cell_name(ref: re.Match[bytes] | None) -> str:
     return (ref.group(1) + ref.group(2)).decode() if ref else "(unknown)"
 
 
+_WORKSHEET = re.compile(r"xl/worksheets/[^/]+\.xml")
 _ROW_TAG = re.compile(rb"<row\b([^>]*)>")
 _R_ATTR = re.compile(rb"\br=\"(\d+)\"")
 _HIDDEN = re.compile(rb"\bhidden=\"(?:1|true)\"")
@@ -425,6 +476,36 @@ def _sst_out_of_range_pattern(count: int) -> re.Pattern[bytes]:
         more = len(text)
         digits = rb"\d{%d,}|[%d-9]\d{%d}" % (more + 1, first, more - 1)
     return re.compile(rb"\bt=\"s\"[^>]*>\s*<v>\s*(" + digits + rb")\s*</v>")
+
+
+def _gather(pieces: Iterator[bytes], size: int) -> Iterator[bytes]:
+    """Join small pieces into blocks of about ``size`` bytes."""
+    parts: list[bytes] = []
+    held = 0
+    for piece in pieces:
+        parts.append(piece)
+        held += len(piece)
+        if held >= size:
+            yield b"".join(parts)
+            parts, held = [], 0
+    if parts:
+        yield b"".join(parts)
+
+
+def _row_chunks(blocks: Iterator[bytes]) -> Iterator[bytes]:
+    """Re-cut blocks of sheet XML so that each chunk ends after a complete ``</row>``."""
+    carry = b""
+    for block in blocks:
+        data = carry + block
+        cut = data.rfind(b"</row>")
+        if cut < 0:
+            carry = data
+            continue
+        cut += len(b"</row>")
+        yield data[:cut]
+        carry = data[cut:]
+    if carry:
+        yield carry
 
 
 def _split_blocks(blocks: Iterator[bytes], sep: bytes) -> Iterator[bytes]:
@@ -523,8 +604,14 @@ def _xml_text(raw: bytes) -> str:
             .replace("&amp;", "&"))
 
 
-def open_package(data: bytes, name: str, limits: Limits) -> Package:
-    """Open the zip, check it against ``limits`` and read the workbook's structure."""
+def open_package(data: bytes, name: str, limits: Limits, *, defer_sheets: bool = False
+                 ) -> Package:
+    """Open the zip, check it against ``limits`` and read the workbook's structure.
+
+    With ``defer_sheets``, worksheet parts are verified (size, CRC, no DTD) as they are first
+    scanned instead of here, so a large sheet is inflated once for both; the caller must scan
+    every sheet it loads and call :meth:`Package.verify_rest` before it returns.
+    """
     require_safe_xml()
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
@@ -532,7 +619,9 @@ def open_package(data: bytes, name: str, limits: Limits) -> Package:
         raise UnusableInputError("the file is a damaged or truncated zip archive",
                                  code="not-a-workbook", where=name) from None
     check_archive(zf, name, limits, data)
-    verify_members(zf, data, name, limits)
+    deferred = frozenset(n for n in zf.namelist() if _WORKSHEET.fullmatch(n)) if defer_sheets \
+        else frozenset()
+    verify_members(zf, data, name, limits, skip=deferred)
     try:
         workbook = _parse_xml(zf, "xl/workbook.xml", name)
         if workbook.tag.startswith("{" + _NS_STRICT):
@@ -582,7 +671,8 @@ def open_package(data: bytes, name: str, limits: Limits) -> Package:
         raise UnusableInputError(f"the workbook structure cannot be read ({exc})",
                                  code="unreadable-workbook", where=name) from None
     return Package(zf, sheets, date1904, percent, strike, macros=macros, recalc_on_load=recalc,
-                   shared_strings=sst, name=name, limits=limits)
+                   shared_strings=sst, name=name, limits=limits, data=data,
+                   unverified=set(deferred))
 
 
 def _content_types(zf: zipfile.ZipFile) -> bytes:

@@ -1,0 +1,163 @@
+"""The sheet scan's fast path: the exact scan's guarantees at a few byte passes per chunk.
+
+:meth:`Package.scan_exact` reads every cell reference of a sheet (tens of millions at 1M
+lines) and costs several times what the cell reader needs to load the same sheet. Workbooks
+written by Excel or by a library are regular: every row and cell carries its reference, rows
+come in order, and no cell lies outside the rows around it. This module checks that
+regularity with substring counts and with regular expressions that only match the unusual,
+and hands the sheet to the exact scan the moment anything is unusual. It works in three steps
+because the cell reader may only load a sheet that is known to be safe:
+
+1. :func:`preflight`, before the load: the part's size, CRC and absence of a DTD (it is
+   inflated here for the first time); every row and cell numbered; the rectangle the cells can
+   span (no cell beyond the largest column and row seen so far is missed: the pattern that
+   looks for them matches nothing else); and the text the shared-string cells expand to.
+2. :func:`findings`, while the reader loads the sheet on the other core (it releases the
+   GIL): rows in order, negative shared-string indexes, error cells, formulas without a saved
+   value, struck or percent cells, hidden rows and columns, merged cells, and the number of
+   cells whose XML holds a value.
+3. :func:`confirm`, after the load: the reader must have returned exactly that many values.
+   Fewer means a value was lost (a duplicate cell, an empty ``<v/>``): the exact scan then
+   names the cells.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from functools import lru_cache
+
+from compliance.reader.package import (
+    _HIDDEN_ROW,
+    _REF,
+    _ROW_R,
+    _SST_INDEX,
+    Package,
+    SheetPart,
+    SheetScan,
+    _as_indexes,
+    _hidden_columns,
+)
+
+# A cell or row tag whose first attribute is not its reference (or that has none).
+_UNNUMBERED_CELL = re.compile(rb'<c(?! r=")[\s/>]')
+_UNNUMBERED_ROW = re.compile(rb'<row(?! r=")[\s/>]')
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def preflight(package: Package, part: SheetPart, *, want_percent: bool) -> SheetScan:
+    """Prove the sheet safe to load, or return the exact scan (which raises if it is not).
+
+    The grid the reader will allocate is bounded from above: the first chunk's references are
+    read exactly; later chunks are searched only for cells past the largest column so far or
+    with more row digits than any row so far (:func:`_beyond`), and those are read exactly.
+    """
+    max_col = ""
+    max_row = 0  # largest row number seen (row tags and the cells read exactly)
+    digits = 1  # cells with fewer row digits than this were not read exactly
+    shared = 0
+    for index, chunk in enumerate(package.iter_chunks(part)):
+        if _UNNUMBERED_CELL.search(chunk) or _UNNUMBERED_ROW.search(chunk):
+            return package.scan_exact(part, want_percent=want_percent)
+        last = chunk.rfind(b"<row ")
+        tag = _ROW_R.match(chunk, last) if last >= 0 else None
+        if tag:
+            max_row = max(max_row, int(tag.group(1)))
+        if index == 0:
+            refs = set(_REF.findall(chunk))
+            max_col = max((c.decode() for c, _ in refs), key=_column_key, default=max_col)
+            max_row = max((int(r) for _, r in refs), default=max_row)
+        else:
+            digits = max(digits, min(len(str(max_row)) + 1, _GRID_DIGITS))
+            for match in _beyond(max_col, digits).finditer(chunk):
+                ref = _REF.match(chunk, match.start())
+                if ref:
+                    max_col = max(max_col, ref.group(1).decode(), key=_column_key)
+                    max_row = max(max_row, int(ref.group(2)))
+        shared += chunk.count(b't="s"')
+    scan = SheetScan()
+    if max_col:
+        rows = max(max_row, 10 ** (digits - 1) - 1)
+        package._check_grid(part, scan, 1, rows, {b"A", max_col.encode()})
+    if shared:
+        package.check_text_size(part, shared, lambda: _shared_indexes(package, part))
+    return scan
+
+
+def findings(package: Package, part: SheetPart, scan: SheetScan, *, want_percent: bool) -> None:
+    """Fill ``scan`` with what the cell reader will not report (see the module docstring)."""
+    if scan.complete:
+        return
+    styled = package.styled_pattern(want_percent=want_percent)
+    last_row = 0
+    for index, chunk in enumerate(package.iter_chunks(part)):
+        if index == 0:
+            scan.hidden_columns = _hidden_columns(chunk)
+        rows = list(map(int, _ROW_R.findall(chunk)))
+        if rows and (rows[0] <= last_row or any(map(operator.ge, rows, rows[1:]))):
+            scan.replace_with(package.scan_exact(part, want_percent=want_percent))
+            return
+        last_row = rows[-1] if rows else last_row
+        if b"<v>-" in chunk and b't="s"' in chunk:
+            package._check_negative_refs(part, chunk)
+        if b"hidden=" in chunk:
+            scan.hidden_rows.extend(map(int, _HIDDEN_ROW.findall(chunk)))
+        package.cell_findings(chunk, scan, styled, want_percent=want_percent)
+        scan.valued += chunk.count(b"</v>") + chunk.count(b"</is>")
+
+
+def confirm(package: Package, part: SheetPart, scan: SheetScan, *, want_percent: bool,
+            values: int) -> None:
+    """Compare the reader's non-empty cells with the XML's; on any difference, scan exactly.
+
+    An error cell holds a value in the XML that the reader returns as empty, so it is
+    subtracted.
+    """
+    if scan.complete or values == scan.valued - len(scan.error_cells):
+        return
+    scan.replace_with(package.scan_exact(part, want_percent=want_percent))
+
+
+def explain_failure(package: Package, part: SheetPart, *, want_percent: bool) -> None:
+    """The reader failed on a sheet the preflight passed. The exact scan raises when the cause
+    is one it refuses with a precise message (a shared-string index past the table, say);
+    otherwise the caller reports the reader's own message."""
+    package.scan_exact(part, want_percent=want_percent)
+
+
+def _shared_indexes(package: Package, part: SheetPart):  # type: ignore[no-untyped-def]
+    digits: list[bytes] = []
+    for chunk in package.iter_chunks(part):
+        digits.extend(_SST_INDEX.findall(chunk))
+    return _as_indexes(digits)
+
+
+def _column_key(letters: str) -> tuple[int, str]:
+    return len(letters), letters
+
+
+# Row numbers of seven digits (1,000,000 and up) are always read exactly: Excel's last row,
+# 1,048,576, has seven, so no cell beyond the grid can hide among the cells not read.
+_GRID_DIGITS = 7
+
+
+@lru_cache(maxsize=64)
+def _beyond(max_col: str, digits: int) -> re.Pattern[bytes]:
+    """Cell references whose column sorts after ``max_col`` or whose row has ``digits`` or more
+    digits. In a regular sheet nothing matches, and the regex engine spends a few steps a cell.
+    """
+    cols = [f"[A-Z]{{{len(max_col) + 1}}}", *(a + r"\d" for a in _after(max_col, _LETTERS))]
+    return re.compile(rf'r="(?:{"|".join(cols)}|[A-Z]+\d{{{digits}}})'.encode())
+
+
+def _after(text: str, alphabet: str) -> list[str]:
+    """Patterns for the strings of ``text``'s length that sort after it in ``alphabet``."""
+    out = []
+    for i, ch in enumerate(text):
+        later = alphabet[alphabet.index(ch) + 1:]
+        if later:
+            rest = len(text) - i - 1
+            out.append(re.escape(text[:i]) + f"[{later[0]}-{later[-1]}]"
+                       + (f"[{alphabet[0]}-{alphabet[-1]}]{{{rest}}}" if rest else ""))
+    return out
+
