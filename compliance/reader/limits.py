@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from compliance.errors import UnusableInputError
+from compliance.reader.prefetch import prefetched
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +185,8 @@ def verified_pieces(info: zipfile.ZipInfo, data: bytes, name: str) -> Iterator[b
         pieces = (raw[i: i + _STEP].tobytes() for i in range(0, len(raw), _STEP))
         done = True
     else:
-        pieces, state = _inflate(raw)
+        inflating, state = _inflate(raw)
+        pieces = prefetched(inflating)  # inflate on another core while the caller scans
         done = False
     for piece in pieces:
         size += len(piece)

@@ -35,6 +35,7 @@ from compliance.reader.limits import (
     verified_pieces,
     verify_members,
 )
+from compliance.reader.prefetch import prefetched
 
 if TYPE_CHECKING:
     import polars as pl
@@ -126,7 +127,7 @@ class Package:
     data: bytes = b""
     unverified: set[str] = field(default_factory=set)  # sheet parts verified when scanned
     _sst_count: int | None = None
-    _sst_lengths: list[int] | None = None
+    _sst_lengths: pl.Series | None = None
 
     def sheet(self, name: str) -> SheetPart | None:
         for part in self.sheets:
@@ -157,12 +158,8 @@ class Package:
         self.unverified.discard(part.path)
 
     def iter_member(self, member: str) -> Iterator[bytes]:
-        with self.zf.open(member) as fh:
-            while True:
-                block = fh.read(_CHUNK)
-                if not block:
-                    return
-                yield block
+        """The member's bytes in blocks, inflated on another thread while the caller works."""
+        return prefetched(_read_blocks(self.zf, member))
 
     def iter_chunks(self, part: SheetPart) -> Iterator[bytes]:
         """Yield the sheet XML in chunks that each end after a complete ``</row>``."""
@@ -182,19 +179,21 @@ class Package:
             self._sst_count = count
         return self._sst_count
 
-    def sst_lengths(self) -> list[int]:
+    def sst_lengths(self) -> pl.Series:
         """Upper bounds on each shared string's text length (its XML, less the markup)."""
         if self._sst_lengths is None:
-            lengths: list[int] = []
+            import polars as pl
+
+            raw: list[int] = []
             if self.shared_strings:
                 carry = b""
                 for block in self.iter_member(self.shared_strings):
-                    parts = re.split(rb"<si[ >]", carry + block)
+                    parts = _SI_START.split(carry + block)
                     carry = parts.pop()
-                    lengths.extend(max(0, len(p) - 12) for p in parts)
-                lengths.extend([max(0, len(carry) - 12)])
-                lengths = lengths[1:]  # the text before the first <si> is the sst header
-            self._sst_lengths = lengths
+                    raw.extend(map(len, parts))
+                raw.append(len(carry))
+                raw = raw[1:]  # the text before the first <si> is the sst header
+            self._sst_lengths = (pl.Series("length", raw, dtype=pl.Int64) - 12).clip(0)
         return self._sst_lengths
 
     def sst_size(self) -> int:
@@ -391,15 +390,12 @@ class Package:
         limit = self.limits.max_sheet_text_bytes
         if shared_cells * self.sst_size() <= limit:
             return
-        lengths = self.sst_lengths()
-        longest = max(lengths, default=0)
+        known = self.sst_lengths()
+        longest = int(known.max() or 0)  # type: ignore[arg-type]
         if shared_cells * longest <= limit:
             return
-        import polars as pl
-
-        known = pl.Series("length", lengths, dtype=pl.Int64)
         idx = indexes()
-        idx = idx.filter((idx >= 0) & (idx < len(lengths)))
+        idx = idx.filter((idx >= 0) & (idx < len(known)))
         total = int(known.gather(idx).sum())
         if total > limit:
             counts = idx.value_counts(name="n")
@@ -407,7 +403,7 @@ class Package:
             index = int(counts[idx.name][int(weight.arg_max())])  # type: ignore[arg-type]
             raise UnusableInputError(
                 f"sheet '{part.name}' repeats long shared strings (string {index} is about "
-                f"{lengths[index]:,} characters) in so many cells that reading it would take "
+                f"{known[index]:,} characters) in so many cells that reading it would take "
                 f"about {total // (1 << 20):,} MiB of text (limit {limit // (1 << 20):,} MiB)",
                 code="unsafe-workbook", where=self.name)
 
@@ -432,6 +428,7 @@ def _cell_name(ref: re.Match[bytes] | None) -> str:
     return (ref.group(1) + ref.group(2)).decode() if ref else "(unknown)"
 
 
+_SI_START = re.compile(rb"<si[ >]")
 _WORKSHEET = re.compile(r"xl/worksheets/[^/]+\.xml")
 _ROW_TAG = re.compile(rb"<row\b([^>]*)>")
 _R_ATTR = re.compile(rb"\br=\"(\d+)\"")
@@ -476,6 +473,15 @@ def _sst_out_of_range_pattern(count: int) -> re.Pattern[bytes]:
         more = len(text)
         digits = rb"\d{%d,}|[%d-9]\d{%d}" % (more + 1, first, more - 1)
     return re.compile(rb"\bt=\"s\"[^>]*>\s*<v>\s*(" + digits + rb")\s*</v>")
+
+
+def _read_blocks(zf: zipfile.ZipFile, member: str) -> Iterator[bytes]:
+    with zf.open(member) as fh:
+        while True:
+            block = fh.read(_CHUNK)
+            if not block:
+                return
+            yield block
 
 
 def _gather(pieces: Iterator[bytes], size: int) -> Iterator[bytes]:

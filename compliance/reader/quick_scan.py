@@ -48,9 +48,9 @@ _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 def preflight(package: Package, part: SheetPart, *, want_percent: bool) -> SheetScan:
     """Prove the sheet safe to load, or return the exact scan (which raises if it is not).
 
-    The grid the reader will allocate is bounded from above: the first chunk's references are
-    read exactly; later chunks are searched only for cells past the largest column so far or
-    with more row digits than any row so far (:func:`_beyond`), and those are read exactly.
+    The grid the reader will allocate is bounded from above: the first rows' references are
+    read exactly; after that, only cells past the largest column so far or with more row digits
+    than any row so far are looked for (:func:`_beyond`), and those are read exactly.
     """
     max_col = ""
     max_row = 0  # largest row number seen (row tags and the cells read exactly)
@@ -63,17 +63,17 @@ def preflight(package: Package, part: SheetPart, *, want_percent: bool) -> Sheet
         tag = _ROW_R.match(chunk, last) if last >= 0 else None
         if tag:
             max_row = max(max_row, int(tag.group(1)))
-        if index == 0:
-            refs = set(_REF.findall(chunk))
-            max_col = max((c.decode() for c, _ in refs), key=_column_key, default=max_col)
-            max_row = max((int(r) for _, r in refs), default=max_row)
-        else:
-            digits = max(digits, min(len(str(max_row)) + 1, _GRID_DIGITS))
-            for match in _beyond(max_col, digits).finditer(chunk):
-                ref = _REF.match(chunk, match.start())
-                if ref:
-                    max_col = max(max_col, ref.group(1).decode(), key=_column_key)
-                    max_row = max(max_row, int(ref.group(2)))
+        if index == 0:  # seed the bounds from the sheet's first rows, read exactly
+            end = chunk.find(b"</row>", _SEED)
+            refs = _REF.findall(chunk, 0, end if end >= 0 else len(chunk))
+            max_col = max({c.decode() for c, _ in refs}, key=_column_key, default=max_col)
+            max_row = max(max_row, *map(int, {r for _, r in refs}), 0)
+        digits = max(digits, min(len(str(max_row)) + 1, _GRID_DIGITS))
+        for match in _beyond(max_col, digits).finditer(chunk):
+            ref = _REF.match(chunk, match.start())
+            if ref:
+                max_col = max(max_col, ref.group(1).decode(), key=_column_key)
+                max_row = max(max_row, int(ref.group(2)))
         shared += chunk.count(b't="s"')
     scan = SheetScan()
     if max_col:
@@ -139,6 +139,7 @@ def _column_key(letters: str) -> tuple[int, str]:
 # Row numbers of seven digits (1,000,000 and up) are always read exactly: Excel's last row,
 # 1,048,576, has seven, so no cell beyond the grid can hide among the cells not read.
 _GRID_DIGITS = 7
+_SEED = 64 << 10  # bytes of the first chunk whose cell references seed the bounds
 
 
 @lru_cache(maxsize=64)
