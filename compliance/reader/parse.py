@@ -91,14 +91,27 @@ def _report(
 def _money(frame, col, sheet, letter, out, percent_cells, date1904):  # type: ignore[no-untyped-def]
     raw = f"__raw_{col.name}"
     frame = frame.with_columns(pl.col(col.name).alias(raw))
-    cleaned = _clean_number(pl.col(col.name))
-    frame = frame.with_columns(cleaned.cast(DECIMAL, strict=False).alias(col.name))
+    frame = frame.with_columns(_to_decimal(frame.get_column(col.name)))
     bad = pl.col(raw).is_not_null() & pl.col(col.name).is_null()
     unit = {Kind.MONEY: "an amount in US dollars", Kind.MASS: "a mass in kilograms"}.get(
         col.kind, "a number")
     _report(frame, bad, col, sheet, letter, out, F.INVALID_NUMBER,
             "'{value}' in {column} is not a number; write " + unit + " such as 1234.56", raw)
     return frame.drop(raw)
+
+
+def _to_decimal(text: pl.Series) -> pl.Series:
+    """Text -> exact decimal; null where it is not a number.
+
+    Cells Excel stored as numbers are plain digits and cast directly. Only when some cell does
+    not cast is the column cleaned (:func:`_clean_number`): a string that casts as it stands has
+    no separators or currency marks, so cleaning would not change it.
+    """
+    direct = text.cast(DECIMAL, strict=False)
+    if not (direct.is_null() & text.is_not_null()).any():
+        return direct
+    return pl.select(_clean_number(pl.lit(text)).cast(DECIMAL, strict=False)
+                     .alias(text.name)).to_series()
 
 
 def _clean_number(text: pl.Expr) -> pl.Expr:
