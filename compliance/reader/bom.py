@@ -34,7 +34,7 @@ from compliance.reader.source import InputFile, Source, load_source
 from compliance.reader.validate import check_frame
 
 if TYPE_CHECKING:
-    from compliance.reader.package import SheetPart, SheetScan
+    from compliance.reader.package import Package, SheetPart, SheetScan
 
 
 @dataclass(slots=True)
@@ -143,8 +143,23 @@ class _SheetPlan:
     load: Future[Any]
 
 
-def _load(reader: Any, sheet_name: str) -> Any:
+def _open_reader(data: bytes) -> Any:
+    """Open the cell reader (it parses the shared strings); a failure is returned, not raised."""
+    import fastexcel
+
+    try:
+        return fastexcel.read_excel(data)
+    except BaseException as exc:  # pyo3 panics derive from BaseException
+        if isinstance(exc, KeyboardInterrupt | SystemExit | MemoryError):
+            raise
+        return exc
+
+
+def _load(opening: Future[Any], sheet_name: str) -> Any:
     """Load one sheet as text; a failure is returned, not raised, so it becomes a finding."""
+    reader = opening.result()
+    if isinstance(reader, BaseException):
+        return reader
     try:
         sheet = reader.load_sheet(sheet_name, header_row=None, skip_rows=0, dtypes="string")
         return sheet, sheet.to_polars()
@@ -154,6 +169,46 @@ def _load(reader: Any, sheet_name: str) -> Any:
         return exc
 
 
+def _report_unknown_sheets(names: list[str], out: list[Finding]) -> None:
+    wanted = {normalise_header(s.name) for s in SHEETS}
+    template_own = {normalise_header(n) for n in (*TEMPLATE_SHEETS, *TOOL_SHEETS)}
+    for name_ in names:
+        if normalise_header(name_) not in wanted | template_own:
+            out.append(Finding.make(F.UNKNOWN_SHEET,
+                                    f"sheet '{name_}' is not part of the contract and is ignored",
+                                    sheet=name_))
+
+
+def _find_sheets(package: Package, names: list[str]
+                 ) -> tuple[dict[str, list[Finding]], dict[str, SheetStats],
+                            list[tuple[Sheet, str, SheetPart]]]:
+    """Match the contract's sheets to the workbook's: findings for the missing ones (kept per
+    sheet, so they are reported in contract order), and the (spec, name, part) to read."""
+    early: dict[str, list[Finding]] = {spec.name: [] for spec in SHEETS}
+    stats: dict[str, SheetStats] = {}
+    wanted: list[tuple[Sheet, str, SheetPart]] = []
+    for spec in SHEETS:
+        actual = find_sheet(spec, names)
+        if actual is None:
+            if spec.required:
+                early[spec.name].append(Finding.make(
+                    F.MISSING_SHEET,
+                    f"the workbook has no '{spec.name}' sheet ({spec.description})",
+                    sheet=spec.name))
+            stats[spec.name] = SheetStats(spec.name, None, None)
+            continue
+        part = package.sheet(actual)
+        if part is None or not part.present:
+            early[spec.name].append(Finding.make(
+                F.UNREADABLE_WORKBOOK, f"sheet '{actual}' is listed in the workbook but its part "
+                f"{part.path if part and part.path else ''} is missing from the file; the sheet "
+                "cannot be read", sheet=actual))
+            stats[spec.name] = SheetStats(spec.name, actual, None)
+            continue
+        wanted.append((spec, actual, part))
+    return early, stats, wanted
+
+
 def read_bom(source: Source | InputFile, *, name: str | None = None,
              limits: Limits = DEFAULT_LIMITS) -> Bom:
     """Read a BOM workbook (path, bytes or binary file object).
@@ -161,8 +216,6 @@ def read_bom(source: Source | InputFile, *, name: str | None = None,
     Raises :class:`UnusableInputError` when the file cannot be used at all; every other problem
     is a finding in the returned :class:`Bom`.
     """
-    import fastexcel
-
     from compliance.reader import quick_scan
     from compliance.reader.package import open_package
     from compliance.reader.review import review_sheet, workbook_findings
@@ -175,64 +228,35 @@ def read_bom(source: Source | InputFile, *, name: str | None = None,
             code="file-too-large", where=infile.name)
     ensure_xlsx(infile.data, infile.name)
     package = open_package(infile.data, infile.name, limits, defer_sheets=True)
-    try:
-        reader = fastexcel.read_excel(infile.data)
-    except BaseException as exc:  # pyo3 panics derive from BaseException
-        if isinstance(exc, KeyboardInterrupt | SystemExit | MemoryError):
-            raise
-        raise UnusableInputError(f"the workbook cannot be read ({_first_line(exc)})",
-                                 code="unreadable-workbook", where=infile.name) from None
     out: list[Finding] = []
     workbook_findings(package, out)
-    names = list(reader.sheet_names)
-    if len(names) > limits.max_sheets:
-        raise UnusableInputError(f"the workbook has {len(names)} sheets "
-                                 f"(limit {limits.max_sheets})", code="unsafe-workbook",
-                                 where=infile.name)
-    wanted = {normalise_header(s.name) for s in SHEETS}
-    template_own = {normalise_header(n) for n in (*TEMPLATE_SHEETS, *TOOL_SHEETS)}
-    for name_ in names:
-        if normalise_header(name_) not in wanted | template_own:
-            out.append(Finding.make(F.UNKNOWN_SHEET,
-                                    f"sheet '{name_}' is not part of the contract and is ignored",
-                                    sheet=name_))
-    # Each sheet is proved safe (preflight) before the reader may load it. Loads run one at a
-    # time on a worker thread (fastexcel releases the GIL), so the scan's findings and the next
-    # sheet's preflight use the other core meanwhile.
+    names = [part.name for part in package.sheets]
+    _report_unknown_sheets(names, out)
+    early, stats, wanted = _find_sheets(package, names)
+    # Each sheet is proved safe (preflight) before the reader may load it. The reader opens and
+    # loads on one worker thread (fastexcel releases the GIL), so the scan's findings and the
+    # other sheets' preflights use the second core meanwhile. The largest part goes first: its
+    # load is the longest step, and it starts as early as it safely can.
     plans: dict[str, _SheetPlan] = {}
-    early: dict[str, list[Finding]] = {spec.name: [] for spec in SHEETS}
-    stats: dict[str, SheetStats] = {}
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="compliance-load") as loader:
+        opening = loader.submit(_open_reader, infile.data)
         try:
-            for spec in SHEETS:
-                actual = find_sheet(spec, names)
-                if actual is None:
-                    if spec.required:
-                        early[spec.name].append(Finding.make(
-                            F.MISSING_SHEET,
-                            f"the workbook has no '{spec.name}' sheet ({spec.description})",
-                            sheet=spec.name))
-                    stats[spec.name] = SheetStats(spec.name, None, None)
-                    continue
-                part = package.sheet(actual)
-                if part is None or not part.present:
-                    early[spec.name].append(Finding.make(
-                        F.UNREADABLE_WORKBOOK, f"sheet '{actual}' is listed in the workbook but "
-                        f"its part {part.path if part and part.path else ''} is missing from "
-                        "the file; the sheet cannot be read", sheet=actual))
-                    stats[spec.name] = SheetStats(spec.name, actual, None)
-                    continue
+            for spec, actual, part in sorted(wanted, key=lambda w: -package.part_size(w[2])):
                 wants_percent = bool(package.percent_styles) and any(
                     c.kind is Kind.PERCENT for c in spec.columns)
                 scan = quick_scan.preflight(package, part, want_percent=wants_percent)
                 plans[spec.name] = _SheetPlan(spec, actual, part, scan, wants_percent,
-                                              loader.submit(_load, reader, actual))
+                                              loader.submit(_load, opening, actual))
             for plan in plans.values():
                 quick_scan.findings(package, plan.part, plan.scan, want_percent=plan.percent)
+            opened = opening.result()
             loaded = {name_: plan.load.result() for name_, plan in plans.items()}
         except BaseException:
             loader.shutdown(wait=True, cancel_futures=True)
             raise
+    if isinstance(opened, BaseException):
+        raise UnusableInputError(f"the workbook cannot be read ({_first_line(opened)})",
+                                 code="unreadable-workbook", where=infile.name)
     package.verify_rest()
     raws: dict[str, RawSheet] = {}
     percent: dict[str, set[tuple[str, int]]] = {}

@@ -138,6 +138,10 @@ class Package:
                 return part
         return None
 
+    def part_size(self, part: SheetPart) -> int:
+        """The part's inflated size in bytes, as the zip directory declares it."""
+        return self.zf.getinfo(part.path).file_size
+
     def verify(self, part: SheetPart) -> None:
         """Verify a sheet part (size, CRC, no DTD) unless that is already done."""
         if part.path in self.unverified:
