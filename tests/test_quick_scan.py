@@ -154,6 +154,13 @@ def test_unnumbered_cells_go_to_the_exact_scan_before_the_load(
     assert scan.complete
 
 
+def test_unnumbered_rows_are_found_while_the_sheet_loads(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    scan, calls = _paths(_rows(3) + '<row><c r="A4"><v>4</v></c></row>', monkeypatch)
+    assert calls == ["findings"]
+    assert scan.complete and scan.row_order_problems == []
+
+
 def test_error_cells_and_formulas_without_values_stay_on_the_fast_path(
         monkeypatch: pytest.MonkeyPatch) -> None:
     xml = _rows(3, '<row r="4"><c r="A4" t="e"><v>#REF!</v></c><c r="B4"><f>A1*2</f></c></row>')
@@ -165,8 +172,9 @@ def test_error_cells_and_formulas_without_values_stay_on_the_fast_path(
 
 def test_a_far_cell_in_a_late_chunk_is_seen_before_the_load(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Past the first chunk only the ``_beyond`` pattern looks at cell references: a stray cell
-    at XFD1048576 deep in the sheet must still be refused before the reader allocates."""
+    """Past the first rows only the ``_irregular_cells`` pattern looks at cell references: a
+    stray cell at XFD1048576 deep in the sheet must still be refused before the reader
+    allocates."""
     filler = _rows(120_000)  # more than one 8 MiB chunk of XML
     assert len(filler) > 8 << 20
     xml = filler.replace('<row r="119000">', '<row r="119000"><c r="XFD1048576"><v>1</v></c>', 1)
@@ -184,5 +192,5 @@ def test_a_far_cell_in_a_late_chunk_is_seen_before_the_load(
 ])
 def test_the_beyond_pattern_matches_exactly_the_cells_past_the_bounds(
         bound: tuple[str, int], ref: str, hit: bool) -> None:
-    pattern = quick_scan._beyond(*bound)
+    pattern = quick_scan._irregular_cells(*bound)
     assert (pattern.search(f'<c r="{ref}" t="s">'.encode()) is not None) is hit

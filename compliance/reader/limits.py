@@ -188,7 +188,10 @@ def verified_pieces(info: zipfile.ZipInfo, data: bytes, name: str) -> Iterator[b
         inflating, state = _inflate(raw)
         pieces = prefetched(inflating)  # inflate on another core while the caller scans
         done = False
+    utf16 = None  # decided on the first piece: only a UTF-16 part can hide "<\0!"
     for piece in pieces:
+        if utf16 is None:
+            utf16 = piece[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in piece[:4]
         size += len(piece)
         if size > info.file_size:
             raise _unsafe(
@@ -198,7 +201,7 @@ def verified_pieces(info: zipfile.ZipInfo, data: bytes, name: str) -> Iterator[b
         window = tail + piece
         # Every declaration starts with "<!" (UTF-8) or "<\0!" (UTF-16): test those cheap
         # substrings before running the pattern over the whole window.
-        if (b"<!" in window or b"<\x00!" in window) and _DTD.search(window):
+        if (b"<!" in window or (utf16 and b"<\x00!" in window)) and _DTD.search(window):
             raise _unsafe(
                 f"{info.filename} contains a DOCTYPE or ENTITY declaration; workbooks "
                 "never need one, and it can hide entity-expansion or external-entity "

@@ -9,13 +9,13 @@ and hands the sheet to the exact scan the moment anything is unusual. It works i
 because the cell reader may only load a sheet that is known to be safe:
 
 1. :func:`preflight`, before the load: the part's size, CRC and absence of a DTD (it is
-   inflated here for the first time); every row and cell numbered; the rectangle the cells can
-   span (no cell beyond the largest column and row seen so far is missed: the pattern that
-   looks for them matches nothing else); and the text the shared-string cells expand to.
+   inflated here for the first time); every cell numbered; the rectangle the cells can span
+   (no cell beyond the largest column and row seen so far is missed: the pattern that looks
+   for them matches nothing else); and the text the shared-string cells expand to.
 2. :func:`findings`, while the reader loads the sheet on the other core (it releases the
-   GIL): rows in order, negative shared-string indexes, error cells, formulas without a saved
-   value, struck or percent cells, hidden rows and columns, merged cells, and the number of
-   cells whose XML holds a value.
+   GIL): rows numbered and in order, negative shared-string indexes, error cells, formulas
+   without a saved value, struck or percent cells, hidden rows and columns, merged cells, and
+   the number of cells whose XML holds a value.
 3. :func:`confirm`, after the load: the reader must have returned exactly that many values.
    Fewer means a value was lost (a duplicate cell, an empty ``<v/>``): the exact scan then
    names the cells.
@@ -39,8 +39,8 @@ from compliance.reader.package import (
     _hidden_columns,
 )
 
-# A cell or row tag whose first attribute is not its reference (or that has none).
-_UNNUMBERED_CELL = re.compile(rb'<c(?! r=")[\s/>]')
+# A row tag whose first attribute is not its number (or that has none). Its cells carry their
+# own references, which the reader follows, so this only matters for the findings.
 _UNNUMBERED_ROW = re.compile(rb'<row(?! r=")[\s/>]')
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -50,15 +50,13 @@ def preflight(package: Package, part: SheetPart, *, want_percent: bool) -> Sheet
 
     The grid the reader will allocate is bounded from above: the first rows' references are
     read exactly; after that, only cells past the largest column so far or with more row digits
-    than any row so far are looked for (:func:`_beyond`), and those are read exactly.
+    than any row so far are looked for (:func:`_irregular_cells`), and those are read exactly.
     """
     max_col = ""
     max_row = 0  # largest row number seen (row tags and the cells read exactly)
     digits = 1  # cells with fewer row digits than this were not read exactly
     shared = 0
     for index, chunk in enumerate(package.iter_chunks(part)):
-        if _UNNUMBERED_CELL.search(chunk) or _UNNUMBERED_ROW.search(chunk):
-            return package.scan_exact(part, want_percent=want_percent)
         last = chunk.rfind(b"<row ")
         tag = _ROW_R.match(chunk, last) if last >= 0 else None
         if tag:
@@ -69,11 +67,12 @@ def preflight(package: Package, part: SheetPart, *, want_percent: bool) -> Sheet
             max_col = max({c.decode() for c, _ in refs}, key=_column_key, default=max_col)
             max_row = max(max_row, *map(int, {r for _, r in refs}), 0)
         digits = max(digits, min(len(str(max_row)) + 1, _GRID_DIGITS))
-        for match in _beyond(max_col, digits).finditer(chunk):
-            ref = _REF.match(chunk, match.start())
-            if ref:
-                max_col = max(max_col, ref.group(1).decode(), key=_column_key)
-                max_row = max(max_row, int(ref.group(2)))
+        for match in _irregular_cells(max_col, digits).finditer(chunk):
+            ref = _REF.match(chunk, match.start() + 3)
+            if ref is None:  # a cell without its reference: the reader numbers it itself
+                return package.scan_exact(part, want_percent=want_percent)
+            max_col = max(max_col, ref.group(1).decode(), key=_column_key)
+            max_row = max(max_row, int(ref.group(2)))
         shared += chunk.count(b't="s"')
     scan = SheetScan()
     if max_col:
@@ -94,7 +93,9 @@ def findings(package: Package, part: SheetPart, scan: SheetScan, *, want_percent
         if index == 0:
             scan.hidden_columns = _hidden_columns(chunk)
         rows = list(map(int, _ROW_R.findall(chunk)))
-        if rows and (rows[0] <= last_row or any(map(operator.ge, rows, rows[1:]))):
+        out_of_order = bool(rows) and (rows[0] <= last_row
+                                       or any(map(operator.ge, rows, rows[1:])))
+        if out_of_order or _UNNUMBERED_ROW.search(chunk):
             scan.replace_with(package.scan_exact(part, want_percent=want_percent))
             return
         last_row = rows[-1] if rows else last_row
@@ -143,12 +144,14 @@ _SEED = 64 << 10  # bytes of the first chunk whose cell references seed the boun
 
 
 @lru_cache(maxsize=64)
-def _beyond(max_col: str, digits: int) -> re.Pattern[bytes]:
-    """Cell references whose column sorts after ``max_col`` or whose row has ``digits`` or more
-    digits. In a regular sheet nothing matches, and the regex engine spends a few steps a cell.
+def _irregular_cells(max_col: str, digits: int) -> re.Pattern[bytes]:
+    """Cell tags whose reference is not the first attribute (or is missing), whose column sorts
+    after ``max_col``, or whose row has ``digits`` or more digits. In a regular sheet nothing
+    matches, and the regex engine spends a few steps on each cell.
     """
     cols = [f"[A-Z]{{{len(max_col) + 1}}}", *(a + r"\d" for a in _after(max_col, _LETTERS))]
-    return re.compile(rf'r="(?:{"|".join(cols)}|[A-Z]+\d{{{digits}}})'.encode())
+    beyond = "|".join([*cols, rf"[A-Z]+\d{{{digits}}}"])
+    return re.compile(rf'<c(?: r="(?:{beyond})|(?! r=")[\s/>])'.encode())
 
 
 def _after(text: str, alphabet: str) -> list[str]:
