@@ -120,13 +120,13 @@ def locate_columns(
         if col.name in mapping:
             columns.append(data.get_column(names[mapping[col.name]]).alias(col.name))
         else:
-            columns.append(pl.Series(col.name, [None] * data.height, dtype=pl.String))
+            columns.append(pl.repeat(None, data.height, dtype=pl.String, eager=True)
+                           .alias(col.name))
     frame = pl.DataFrame(columns)
     used = [c.name for c in spec.columns if c.name in mapping]
-    if used:
-        cleaned = frame.with_columns(pl.col(used).str.strip_chars())
-        empty = pl.all_horizontal([(pl.col(c).is_null() | (pl.col(c) == "")) for c in used])
-        frame = frame.filter(~cleaned.select(empty).to_series())
+    if used:  # drop rows with nothing but spaces in the contract's columns
+        frame = frame.filter(pl.any_horizontal(
+            pl.col(c).str.strip_chars().str.len_bytes().fill_null(0) > 0 for c in used))
     letters = {c: column_letter(absolute[p]) for c, p in mapping.items()}
     return RawSheet(spec, actual_name, frame, letters, best_row + 1)
 
