@@ -16,6 +16,7 @@ from compliance.engine.in_force import evaluate_in_force
 from compliance.engine.params import ParamLookup
 from compliance.engine.prohibited import evaluate_prohibited
 from compliance.engine.recycled import evaluate_recycled
+from compliance.engine.scope import audit_scope
 from compliance.engine.share import evaluate_share
 from compliance.findings import Finding, Severity
 from compliance.reader.bom import Bom
@@ -62,6 +63,12 @@ _ORDER = {Status.FAIL: 4, Status.INSUFFICIENT_DATA: 3, Status.PROVISIONAL: 2, St
 
 def run_audit(bom: Bom, rulesets: Sequence[LoadedRuleset], as_of: dt.date | None,
               *, strict: bool = False) -> AuditReport:
+    with audit_scope():
+        return _run_audit(bom, rulesets, as_of, strict)
+
+
+def _run_audit(bom: Bom, rulesets: Sequence[LoadedRuleset], as_of: dt.date | None,
+               strict: bool) -> AuditReport:
     per_battery: dict[str, list[Verdict]] = {}
     rows: dict[str, tuple[int | None, str | None]] = {}
     for loaded in rulesets:
@@ -191,10 +198,13 @@ def outcome(result: RequirementResult | Verdict) -> Status:
     return result.provisional_outcome or result.status
 
 
+_CREDIT = Effect.CREDIT.value
+
+
 def _verdict(rs: Ruleset, ctx: BatteryContext, results: list[RequirementResult]) -> Verdict:
     statuses = [outcome(r) for r in results]
-    gating = [r for r in results if r.effect != Effect.CREDIT.value]
-    credits = [r for r in results if r.effect == Effect.CREDIT.value]
+    gating = [r for r in results if r.effect != _CREDIT]
+    credits = [r for r in results if r.effect == _CREDIT]
     if Status.FAIL in statuses:
         status = Status.FAIL
     elif Status.INSUFFICIENT_DATA in statuses:

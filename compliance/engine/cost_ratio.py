@@ -28,7 +28,12 @@ from compliance.engine.context import (
     share_of,
     usd,
 )
-from compliance.engine.entities import EntityTests, describe_unknown, parameters_of
+from compliance.engine.entities import (
+    EntitySheets,
+    EntityTests,
+    describe_unknown,
+    parameters_of,
+)
 from compliance.engine.params import group_by_values
 from compliance.reader.bom import Bom
 from compliance.reader.sheets import ROW
@@ -43,8 +48,9 @@ def evaluate_cost_ratio(
              *parameters_of(rs, req.entity_test)]
     lookups, groups = group_by_values(rs, batteries, req.date_basis, names)
     tests: dict[str, EntityTests] = {}
+    sheets = EntitySheets.of(bom.entities, bom.ownership)
     for ids in groups:
-        shared = EntityTests(rs, bom.entities, bom.ownership, lookups[ids[0]])
+        shared = EntityTests(rs, sheets, lookups[ids[0]])
         for bid in ids:
             tests[bid] = shared
     rows: dict[str, list[dict[str, Any]]] = {}

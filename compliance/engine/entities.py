@@ -17,12 +17,13 @@ if a caught parent holds a caught subsidiary that holds 21 % of an entity, caugh
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import polars as pl
 
-from compliance.engine.context import num
+from compliance.engine.context import column_rows, num
 from compliance.engine.params import ParamLookup
 from compliance.rules.model import EntityCheck, Ruleset
 
@@ -33,22 +34,42 @@ _TOO_DEEP = "\x00too-deep"  # marker: the chain goes on beyond MAX_DEPTH
 Result = tuple[bool | None, list[str], list[str]]  # caught, reasons, unknown columns
 
 
+@dataclass(frozen=True, slots=True)
+class EntitySheets:
+    """The entities sheet by entity id and the ownership sheet by owned entity, as records.
+
+    Built once and only read, so every evaluation of the entity tests (one per set of ruleset
+    values in force) shares it."""
+
+    rows: dict[str, dict[str, Any]]
+    edges: dict[str, list[dict[str, Any]]]  # owned -> holdings
+
+    @classmethod
+    def of(cls, entities: pl.DataFrame, ownership: pl.DataFrame) -> EntitySheets:
+        edges: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for edge in _records(ownership):
+            edges[edge["owned_id"]].append(edge)
+        return cls({r["entity_id"]: r for r in _records(entities)}, edges)
+
+
+def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    names = frame.columns
+    return [dict(zip(names, values, strict=True)) for values in column_rows(frame, *names)]
+
+
 class EntityTests:
     """All entity tests of a ruleset, evaluated lazily for one set of parameter values."""
 
-    def __init__(self, rs: Ruleset, entities: pl.DataFrame, ownership: pl.DataFrame,
-                 lookup: ParamLookup):
+    def __init__(self, rs: Ruleset, sheets: EntitySheets, lookup: ParamLookup):
         self.rs = rs
         self.lookup = lookup
-        self.rows: dict[str, dict[str, Any]] = {
-            r["entity_id"]: r for r in entities.iter_rows(named=True)}
-        self.edges: dict[str, list[dict[str, Any]]] = defaultdict(list)  # owned -> holdings
-        for edge in ownership.iter_rows(named=True):
-            self.edges[edge["owned_id"]].append(edge)
+        self.rows = sheets.rows
+        self.edges = sheets.edges
         self._cache: dict[tuple[str, str], Result] = {}
         self._active: set[tuple[str, str]] = set()
         self._cuts = 0  # how often a circular reference was cut short
         self._activity: dict[str, list[str] | None] = {}
+        self._frames: dict[str, pl.DataFrame] = {}
 
     def value(self, name: str | None) -> Any:
         return self.lookup.get(name) if name else None
@@ -103,16 +124,18 @@ class EntityTests:
                 if check.when_empty == "no":
                     return False, "", []
                 return None, "", [check.column or ""]
+            # The reason is only read for a hit, so it is only written for one.
             if check.kind == "country_in":
-                return value in param, check.says.format(value=value), []
+                hit = value in param
+                return hit, check.says.format(value=value) if hit else "", []
             if check.kind in ("at_least", "more_than"):
                 number = Decimal(value)
                 hit = number >= param if check.kind == "at_least" else number > param
-                return hit, check.says.format(value=num(number)), []
+                return hit, check.says.format(value=num(number)) if hit else "", []
             if check.kind == "flag":
-                return value is True, check.says.format(value=value), []
+                return value is True, check.says.format(value=value) if value is True else "", []
             named = sorted(set(value) & {n.upper() for n in param})
-            return bool(named), check.says.format(value=", ".join(named)), []
+            return bool(named), check.says.format(value=", ".join(named)) if named else "", []
         if check.kind == "passes":
             caught, why, missing = self.judge(check.test or "", entity_id)
             title = self.rs.entity_tests[check.test or ""].title
@@ -263,11 +286,13 @@ class EntityTests:
         return ""
 
     def frame(self, test: str) -> pl.DataFrame:
-        """entity_id -> caught (three-valued), for joining onto rows."""
-        ids = list(self.rows)
-        return pl.DataFrame(
-            {"__eid": ids, "__caught": [self.judge(test, e)[0] for e in ids]},
-            schema={"__eid": pl.String, "__caught": pl.Boolean})
+        """entity_id -> caught (three-valued) for every entity, judged in sheet order once."""
+        if test not in self._frames:
+            ids = list(self.rows)
+            self._frames[test] = pl.DataFrame(
+                {"__eid": ids, "__caught": [self.judge(test, e)[0] for e in ids]},
+                schema={"__eid": pl.String, "__caught": pl.Boolean})
+        return self._frames[test]
 
 
 def parameters_of(rs: Ruleset, test: str, seen: set[str] | None = None) -> list[str]:

@@ -14,6 +14,7 @@ def evaluate_in_force(
 ) -> dict[str, RequirementResult]:
     results: dict[str, RequirementResult] = {}
     basis = rs.date_bases[req.date_basis]
+    citation = [Citation(title=c.title, href=c.href) for c in req.citation]  # copied by each
     for ctx in batteries:
         day = ctx.dates.get(req.date_basis)
         lookup = ParamLookup(rs, day)
@@ -35,6 +36,5 @@ def evaluate_in_force(
         results[ctx.battery_id] = RequirementResult(
             id=req.id, title=req.title, kind=req.kind, effect=req.effect.value, status=status,
             date_basis=req.date_basis, date=day, explanation=explanation, gaps=gaps,
-            parameters=lookup.uses(), provisional=lookup.provisional,
-            citation=[Citation(title=c.title, href=c.href) for c in req.citation])
+            parameters=lookup.uses(), provisional=lookup.provisional, citation=citation)
     return results

@@ -3,42 +3,89 @@
 from __future__ import annotations
 
 import datetime as dt
+import weakref
+from bisect import bisect_right
 from decimal import Decimal
 from typing import Any
 
 from compliance.report.model import Citation, ParameterUse
-from compliance.rules.model import Ruleset, Status, Unit
+from compliance.rules.model import DatedValue, Ruleset, Status, Unit
 
-# (ruleset object id, parameter, start date) -> (value, its ParameterUse). Values are immutable
-# and a ruleset object lives for the whole audit, so each dated value is converted once.
-_RESOLVED: dict[tuple[int, str, dt.date | None], tuple[Any, ParameterUse]] = {}
+_UNCONFIRMED = Status.UNCONFIRMED.value
+_LIMIT = 100_000  # entries kept per ruleset; a long-running service sees many different days
+_MISSING = object()
 
 
-def _resolve(ruleset: Ruleset, name: str, day: dt.date | None) -> tuple[Any, ParameterUse]:
-    param = ruleset.parameter(name)
-    found = param.at(day) if day else None
-    key = (id(ruleset), name, found[0] if found else None)
-    cached = _RESOLVED.get(key)
-    if cached is not None:
-        return cached
-    if found is None:
-        result: tuple[Any, ParameterUse] = (None, ParameterUse(
-            name=name, value=None, in_force_from=None, status=None))
-    else:
-        start, item = found
-        value = item.value
-        if param.unit in (Unit.PERCENT, Unit.USD, Unit.NUMBER):
-            value = Decimal(str(value))
-        shown: Any = str(value) if isinstance(value, Decimal) else value
-        if isinstance(value, dict):
-            shown = {str(k): str(v) for k, v in value.items()}
-        result = (value, ParameterUse(
-            name=name, value=shown, in_force_from=start, status=item.status.value,
-            source=[Citation(title=c.title, href=c.href) for c in item.source]))
-    if len(_RESOLVED) > 10_000:
-        _RESOLVED.clear()
-    _RESOLVED[key] = result
-    return result
+class _Memo:
+    """One ruleset's values by day. A ruleset is immutable, so each lookup is done once per
+    audit rather than once per battery and requirement. It holds no reference to its ruleset,
+    which would keep both alive for good."""
+
+    def __init__(self) -> None:
+        # (parameter, day) -> (start, dated value) in force, or None
+        self.found: dict[tuple[str, dt.date | None], tuple[dt.date, DatedValue] | None] = {}
+        # (parameter, start) -> (value, its ParameterUse), converted once per dated value
+        self.converted: dict[tuple[str, dt.date | None], tuple[Any, ParameterUse]] = {}
+        # (parameter, day) -> (value, its ParameterUse)
+        self.resolved: dict[tuple[str, dt.date | None], tuple[Any, ParameterUse]] = {}
+
+    def in_force(self, ruleset: Ruleset, name: str,
+                 day: dt.date | None) -> tuple[dt.date, DatedValue] | None:
+        """(start, dated value) of ``name`` in force on ``day``, or None."""
+        key = (name, day)
+        found = self.found.get(key, _MISSING)
+        if found is _MISSING:
+            if len(self.found) > _LIMIT:
+                self.found.clear()
+            found = self.found[key] = ruleset.parameter(name).at(day) if day else None
+        return found  # type: ignore[return-value]
+
+    def resolve(self, ruleset: Ruleset, name: str,
+                day: dt.date | None) -> tuple[Any, ParameterUse]:
+        result = self.resolved.get((name, day))
+        if result is None:
+            if len(self.resolved) > _LIMIT:
+                self.resolved.clear()
+            result = self.resolved[(name, day)] = self._convert(ruleset, name, day)
+        return result
+
+    def _convert(self, ruleset: Ruleset, name: str,
+                 day: dt.date | None) -> tuple[Any, ParameterUse]:
+        param = ruleset.parameter(name)  # an unknown name is an error, whatever the day
+        found = self.in_force(ruleset, name, day)
+        key = (name, found[0] if found else None)
+        cached = self.converted.get(key)
+        if cached is not None:
+            return cached
+        if found is None:
+            result: tuple[Any, ParameterUse] = (None, ParameterUse(
+                name=name, value=None, in_force_from=None, status=None))
+        else:
+            start, item = found
+            value = item.value
+            if param.unit in (Unit.PERCENT, Unit.USD, Unit.NUMBER):
+                value = Decimal(str(value))
+            shown: Any = str(value) if isinstance(value, Decimal) else value
+            if isinstance(value, dict):
+                shown = {str(k): str(v) for k, v in value.items()}
+            result = (value, ParameterUse(
+                name=name, value=shown, in_force_from=start, status=item.status.value,
+                source=[Citation(title=c.title, href=c.href) for c in item.source]))
+        self.converted[key] = result
+        return result
+
+
+# Memos by ruleset object, each dropped when its ruleset is collected (so an id is never
+# mistaken for another ruleset's).
+_MEMOS: dict[int, _Memo] = {}
+
+
+def _memo(ruleset: Ruleset) -> _Memo:
+    memo = _MEMOS.get(id(ruleset))
+    if memo is None:
+        memo = _MEMOS[id(ruleset)] = _Memo()
+        weakref.finalize(ruleset, _MEMOS.pop, id(ruleset), None)
+    return memo
 
 
 class ParamLookup:
@@ -49,24 +96,25 @@ class ParamLookup:
         self.day = day
         self.used: dict[str, ParameterUse] = {}
         self._values: dict[str, Any] = {}
+        self._memo = _memo(ruleset)
 
     def get(self, name: str) -> Any:
         """The value in force (Decimal for numbers), or None when none is or the day is unknown."""
         if name in self._values:
             return self._values[name]
-        value, use = _resolve(self.ruleset, name, self.day)
+        value, use = self._memo.resolve(self.ruleset, name, self.day)
         self._values[name] = value
         self.used[name] = use
         return value
 
     def start(self, name: str) -> dt.date | None:
         """The start date of the value in force (a cheap key for grouping batteries)."""
-        found = self.ruleset.parameter(name).at(self.day) if self.day else None
+        found = self._memo.in_force(self.ruleset, name, self.day)
         return found[0] if found else None
 
     @property
     def provisional(self) -> bool:
-        return any(u.status == Status.UNCONFIRMED.value for u in self.used.values())
+        return any(u.status == _UNCONFIRMED for u in self.used.values())
 
     def uses(self) -> list[ParameterUse]:
         return list(self.used.values())
@@ -79,8 +127,17 @@ def group_by_values(
     force on their dates, so rows can be evaluated once per group instead of per battery."""
     lookups: dict[str, ParamLookup] = {}
     groups: dict[tuple[Any, ...], list[str]] = {}
+    # Values change only on the parameters' change dates, so the days between two of them
+    # (a stretch) all have the same values, worked out once.
+    changes = sorted({d for n in names for d in rs.parameter(n).change_dates()})
+    key_of_stretch: dict[int | None, tuple[Any, ...]] = {}
     for ctx in batteries:
-        lookup = ParamLookup(rs, ctx.dates.get(basis))
+        day = ctx.dates.get(basis)
+        lookup = ParamLookup(rs, day)
         lookups[ctx.battery_id] = lookup
-        groups.setdefault(tuple(lookup.start(n) for n in names), []).append(ctx.battery_id)
+        stretch = None if day is None else bisect_right(changes, day)
+        key = key_of_stretch.get(stretch)
+        if key is None:
+            key = key_of_stretch[stretch] = tuple(lookup.start(n) for n in names)
+        groups.setdefault(key, []).append(ctx.battery_id)
     return lookups, list(groups.values())

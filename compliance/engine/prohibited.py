@@ -11,27 +11,42 @@ ownership cells empty) is a data gap rather than a silent pass.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import polars as pl
 
 from compliance.engine.context import (
     BatteryContext,
+    column_rows,
     date_gap,
+    decimal_or_zero,
     excluded_gaps,
+    line_result,
     money,
     num,
+    number_distinct,
     pct_down,
+    result_base,
     share_of,
     usd,
 )
-from compliance.engine.entities import EntityTests, describe_unknown, parameters_of
-from compliance.engine.params import ParamLookup
+from compliance.engine.entities import (
+    EntitySheets,
+    EntityTests,
+    describe_unknown,
+    parameters_of,
+)
+from compliance.engine.params import group_by_values
+from compliance.engine.scope import shared
 from compliance.reader.bom import Bom
 from compliance.reader.sheets import ROW
-from compliance.report.model import Citation, DataGap, LineResult, RequirementResult, Status
+from compliance.report.model import DataGap, LineResult, RequirementResult, Status
 from compliance.rules.model import Activity, ProhibitedEntity, Ruleset
+
+TEST = "__test"  # which evaluation of the entity test (by the values in force) a row used
+WHY = "__why"  # which combination of activity cells and entity test values a row has
 
 
 def evaluate_prohibited(
@@ -50,62 +65,59 @@ def evaluate_prohibited(
         lines = lines.with_columns(pl.lit(None, pl.Decimal(38, 6)).alias("__measure"))
         measure = "__measure"
 
-    lookups: dict[str, ParamLookup] = {}
-    groups: dict[tuple[Any, ...], list[str]] = defaultdict(list)
-    names = [req.in_force, *parameters_of(rs, req.entity_test),
-             *([req.relief.in_force] if req.relief else [])]
-    for ctx in batteries:
-        lookup = ParamLookup(rs, ctx.dates.get(req.date_basis))
-        lookups[ctx.battery_id] = lookup
-        groups[tuple(lookup.start(n) for n in names)].append(ctx.battery_id)
+    entity_params = list(dict.fromkeys(parameters_of(rs, req.entity_test)))  # once each
+    names = list(dict.fromkeys([req.in_force, *entity_params,
+                                *([req.relief.in_force] if req.relief else [])]))
+    lookups, groups = group_by_values(rs, batteries, req.date_basis, names)
 
-    verdict_of: dict[str, EntityTests] = {}
+    # Groups that differ only in whether the rule or its relief is in force judge entities
+    # alike, as do other requirements of the audit with the same entity test: they share one
+    # evaluation of it (the costly part).
+    sheets = shared(("entity sheets", id(bom.entities), id(bom.ownership)),
+                    lambda: EntitySheets.of(bom.entities, bom.ownership))
+    tests: list[EntityTests] = []
+    test_index: dict[tuple[Any, ...], int] = {}
     evaluated: list[pl.DataFrame] = []
     in_force: dict[str, bool] = {}
-    for ids in groups.values():
+    for ids in groups:
         probe = lookups[ids[0]]
         active = probe.get(req.in_force) is True
         relief = req.relief is not None and probe.get(req.relief.in_force) is True
-        verdicts = EntityTests(rs, bom.entities, bom.ownership, probe)
+        values = tuple(probe.start(n) for n in entity_params)
+        if values not in test_index:
+            test_index[values] = len(tests)
+            tests.append(shared(("entity tests", id(rs), id(sheets), req.entity_test, values),
+                                lambda probe=probe: EntityTests(rs, sheets, probe)))
+        index = test_index[values]
         for name in names:
             probe.get(name)
         for bid in ids:
             for name in names:
                 lookups[bid].get(name)
-            verdict_of[bid] = verdicts
             in_force[bid] = active
         if not active:
             continue
         part = lines.filter(pl.col("battery_id").is_in(ids))
-        evaluated.append(_classify(part, req, verdicts, relief))
+        evaluated.append(_classify(part, req, tests[index], relief)
+                         .with_columns(pl.lit(index).alias(TEST)))
     frame = pl.concat(evaluated) if evaluated else None
 
-    by_battery: dict[str, list[dict[str, Any]]] = defaultdict(list)
     if frame is not None:
-        interesting = frame.filter(pl.col("__hit").is_null() | pl.col("__hit")
-                                   | pl.col("__relieved"))
-        for rec in interesting.iter_rows(named=True):
-            by_battery[rec["battery_id"]].append(rec)
         totals = {r[0]: (r[1], r[2]) for r in frame.group_by("battery_id").agg(
             pl.col(measure).sum().alias("total"),
             pl.col(measure).is_null().sum().alias("missing")).iter_rows()}
+        listed = _listed(frame, req, measure, tests, bom, test.title,
+                         {b: decimal_or_zero(t) for b, (t, _) in totals.items()})
     else:
-        totals = {}
+        totals, listed = {}, {}
 
-    sheet_name = bom.display_sheet(req.sheet)
-    # Reasons depend only on the activity cells and the entity verdicts: many rows share them.
-    explained: dict[tuple[Any, ...], tuple[list[str], list[tuple[str, str]], list[Activity]]] = {}
-    reason_columns = [c for act in req.activities
-                      for c in (act.country, act.entity, act.when) if c]
     results: dict[str, RequirementResult] = {}
+    base = result_base(req, None, "at_most")  # the same for every battery; copied by each
     for ctx in batteries:
         lookup = lookups[ctx.battery_id]
         day = ctx.dates.get(req.date_basis)
-        citation = [Citation(title=c.title, href=c.href) for c in req.citation]
-        common = dict(id=req.id, title=req.title, kind=req.kind, effect=req.effect.value,
-                      date_basis=req.date_basis, date=day, comparison="at_most",
-                      parameters=lookup.uses(), provisional=lookup.provisional,
-                      citation=citation)
+        common = {**base, "date": day, "parameters": lookup.uses(),
+                  "provisional": lookup.provisional}
         if day is None:
             basis = rs.date_bases[req.date_basis]
             results[ctx.battery_id] = RequirementResult(
@@ -119,40 +131,11 @@ def evaluate_prohibited(
                 explanation=f"not in force for batteries {rs.date_bases[req.date_basis].label} "
                             f"on {day}")
             continue
-        verdicts = verdict_of[ctx.battery_id]
         total_raw, _missing = totals.get(ctx.battery_id, (None, 0))
-        total = Decimal(total_raw) if total_raw is not None else Decimal(0)
-        hits: list[LineResult] = []
-        relieved: list[LineResult] = []
-        gaps = excluded_gaps(ctx, req.sheet, bom)
-        hit_value = Decimal(0)
-        for rec in by_battery.get(ctx.battery_id, []):
-            value = rec[measure]
-            share = share_of(value, total)
-            if rec["__relieved"]:
-                relieved.append(LineResult.model_construct(
-                    sheet=sheet_name, row=rec[ROW], item_id=str(rec[req.item_id]),
-                    value_usd=usd(value), share_pct=share, reason=req.relief.says, cells=[],
-                    mass_kg=None))
-                continue
-            key = (id(verdicts), *(rec[c] for c in reason_columns))
-            if key not in explained:
-                explained[key] = _line_reasons(rec, req, verdicts, test.title)
-            reasons, unknown, involved = explained[key]
-            if rec["__hit"]:
-                hit_value += Decimal(value or 0)
-                # Built without re-validation: every field already has its declared type.
-                hits.append(LineResult.model_construct(
-                    sheet=sheet_name, row=rec[ROW], item_id=str(rec[req.item_id]),
-                    value_usd=usd(value), share_pct=share, reason="; ".join(reasons),
-                    cells=_cells(bom, req, rec, involved), mass_kg=None))
-            else:
-                for column, message in unknown:
-                    letter = bom.letter(req.sheet, column)
-                    gaps.append(DataGap(
-                        sheet=sheet_name, row=rec[ROW], column=column,
-                        cell=f"{letter}{rec[ROW]}" if letter else None,
-                        item_id=str(rec[req.item_id]), message=message))
+        total = decimal_or_zero(total_raw)
+        found = listed.get(ctx.battery_id) or _Listed()
+        hits, relieved, hit_value = found.hits, found.relieved, found.hit_value
+        gaps = [*excluded_gaps(ctx, req.sheet, bom), *found.gaps]
         hits.sort(key=lambda x: (-(x.value_usd or 0), x.row))
         if hits:
             status = Status.FAIL
@@ -184,6 +167,64 @@ def evaluate_prohibited(
     return results
 
 
+@dataclass(slots=True)
+class _Listed:
+    """A battery's rows the report lists: prohibited, left out under relief, not clearable."""
+
+    hits: list[LineResult] = field(default_factory=list)
+    relieved: list[LineResult] = field(default_factory=list)
+    gaps: list[DataGap] = field(default_factory=list)
+    hit_value: Decimal = Decimal(0)
+
+
+class _Why(NamedTuple):
+    """Why a row (or one of its activities) is listed, in words, with the cells involved."""
+
+    reason: str  # the prohibited activities
+    letters: list[str]  # columns of the country and entity cells of those activities
+    unknown: list[tuple[str, str | None, str]]  # (column, its letter, message) not clearable
+
+
+def _listed(frame: pl.DataFrame, req: ProhibitedEntity, measure: str, tests: list[EntityTests],
+            bom: Bom, title: str, totals: dict[str, Decimal]) -> dict[str, _Listed]:
+    """The listed rows of every battery, in sheet order, from the classified ``frame``.
+
+    A row's reasons depend only on its activity cells and the values of the entity test, so
+    each distinct combination of them is explained once."""
+    hit, relieved = pl.col("__hit"), pl.col("__relieved")
+    cells = list(dict.fromkeys(c for act in req.activities
+                               for c in (act.country, act.entity, act.when) if c))
+    frame = frame.select(list(dict.fromkeys(["battery_id", ROW, req.item_id, measure, "__hit",
+                                             "__relieved", TEST, *cells])))  # read here
+    explained, combinations = number_distinct(
+        frame.filter(~relieved & (hit.is_null() | hit)), [TEST, *cells], WHY)
+    reasons = _Reasons(req, tests, title, bom)
+    whys = [reasons.of_row(index, dict(zip(cells, values, strict=True)))
+            for index, *values in combinations]
+    sheet = bom.display_sheet(req.sheet)
+    out: dict[str, _Listed] = defaultdict(_Listed)
+    says = req.relief.says if req.relief else ""
+    for battery, row, item, value in column_rows(
+            frame.filter(relieved), "battery_id", ROW, req.item_id, measure):
+        out[battery].relieved.append(line_result(
+            sheet, row, str(item), usd(value), share_of(value, totals[battery]), says, []))
+    for battery, row, item, value, why in column_rows(
+            explained.filter(hit), "battery_id", ROW, req.item_id, measure, WHY):
+        found, reason = out[battery], whys[why]
+        found.hit_value += Decimal(value or 0)
+        found.hits.append(line_result(
+            sheet, row, str(item), usd(value), share_of(value, totals[battery]),
+            reason.reason, [f"{letter}{row}" for letter in reason.letters]))
+    for battery, row, item, why in column_rows(
+            explained.filter(hit.is_null()), "battery_id", ROW, req.item_id, WHY):
+        out[battery].gaps.extend(
+            DataGap(sheet=sheet, row=row, column=column,
+                    cell=f"{letter}{row}" if letter else None, item_id=str(item),
+                    message=message)
+            for column, letter, message in whys[why].unknown)
+    return out
+
+
 def _classify(
     part: pl.DataFrame, req: ProhibitedEntity, verdicts: EntityTests, relief: bool
 ) -> pl.DataFrame:
@@ -191,12 +232,11 @@ def _classify(
     ent = verdicts.frame(req.entity_test)
     covered = verdicts.activity_countries(req.entity_test)
     hit_exprs = []
-    for i, act in enumerate(req.activities):
-        caught = f"__caught_{i}"
-        part = part.join(ent.rename({"__caught": caught}), left_on=act.entity,
-                         right_on="__eid", how="left", coalesce=True)
+    for act in req.activities:
         # An activity with no entity named, or one not in the sheet, cannot be cleared.
-        entity_hit = pl.when(pl.col(act.entity).is_null()).then(None).otherwise(pl.col(caught))
+        caught = pl.col(act.entity).replace_strict(ent["__eid"], ent["__caught"], default=None,
+                                                   return_dtype=pl.Boolean)
+        entity_hit = pl.when(pl.col(act.entity).is_null()).then(None).otherwise(caught)
         country_hit = (pl.col(act.country).is_in(covered)
                        if covered is not None and act.country else pl.lit(False))
         hit = country_hit | entity_hit
@@ -207,31 +247,49 @@ def _classify(
     for e in hit_exprs[1:]:
         total = total | e
     relieved = (pl.col(req.relief.flag) == True) if (relief and req.relief) else pl.lit(False)  # noqa: E712
-    out = part.with_columns(total.alias("__hit"), relieved.fill_null(False).alias("__relieved"))
-    return out.drop([c for c in out.columns if c.startswith("__caught_")])
+    return part.with_columns(total.alias("__hit"), relieved.fill_null(False).alias("__relieved"))
 
 
-def _line_reasons(
-    rec: dict[str, Any], req: ProhibitedEntity, verdicts: EntityTests, title: str
-) -> tuple[list[str], list[tuple[str, str]], list[Activity]]:
-    """(reasons for each prohibited activity, unknown cells with messages, the activities
-    that broke the rule)."""
-    covered = verdicts.activity_countries(req.entity_test)
-    reasons: list[str] = []
-    unknown: list[tuple[str, str]] = []
-    involved: list[Activity] = []
-    for act in req.activities:
-        if act.when and rec.get(act.when) is not True:
-            continue
-        country = rec.get(act.country) if act.country else None
-        entity = rec.get(act.entity)
+class _Reasons:
+    """Why rows are listed. An activity's part depends only on its own cells and the values of
+    the entity test, and many rows share them, so each part is worked out once."""
+
+    def __init__(self, req: ProhibitedEntity, tests: list[EntityTests], title: str, bom: Bom):
+        self.req = req
+        self.tests = tests
+        self.title = title
+        self.bom = bom
+        self.parts: dict[tuple[Any, ...], _Why] = {}
+
+    def of_row(self, test: int, rec: dict[str, Any]) -> _Why:
+        """The reasons for a row with these cells, judged by evaluation ``test``."""
+        found = []
+        for i, act in enumerate(self.req.activities):
+            if act.when and rec.get(act.when) is not True:
+                continue
+            country = rec.get(act.country) if act.country else None
+            entity = rec.get(act.entity)
+            key = (test, i, country, entity)
+            if key not in self.parts:
+                self.parts[key] = self._activity(self.tests[test], act, country, entity)
+            found.append(self.parts[key])
+        return _Why("; ".join(p.reason for p in found if p.reason),
+                    [x for p in found for x in p.letters],
+                    [x for p in found for x in p.unknown])
+
+    def _activity(self, verdicts: EntityTests, act: Activity, country: str | None,
+                  entity: str | None) -> _Why:
+        """Why the activity is prohibited ("" if it is not) and what cannot be cleared."""
+        title, test = self.title, self.req.entity_test
+        covered = verdicts.activity_countries(test)
         who = f" by {entity}" if entity else ""
         where = f" in {country}" if country else ""
         found: list[str] = []
+        unknown: list[tuple[str, str]] = []
         if covered is not None and country in covered:
-            found.append(verdicts.activity_reason(req.entity_test, act.name))
+            found.append(verdicts.activity_reason(test, act.name))
         if entity is not None and entity in verdicts.rows:
-            caught, why, missing = verdicts.judge(req.entity_test, entity)
+            caught, why, missing = verdicts.judge(test, entity)
             found += why
             if caught is None and not found:
                 unknown.append((act.entity, f"{act.entity} {entity} cannot be cleared as a "
@@ -247,21 +305,10 @@ def _line_reasons(
         if act.country and country is None and covered is not None and not found:
             unknown.append((act.country, f"{act.country} is empty: where the {act.name} took "
                                          "place is unknown"))
-        if found:
-            involved.append(act)
-            reasons.append(f"{act.verb}{where}{who}: {'; '.join(dict.fromkeys(found))}")
-    return reasons, unknown, involved
-
-
-def _cells(bom: Bom, req: ProhibitedEntity, rec: dict[str, Any],
-           involved: list[Activity]) -> list[str]:
-    """Excel references of the country and entity cells of the activities that broke it."""
-    out = []
-    for act in involved:
-        for col in (act.country, act.entity):
-            if col is None:
-                continue
-            letter = bom.letter(req.sheet, col)
-            if letter:
-                out.append(f"{letter}{rec[ROW]}")
-    return out
+        letter, sheet = self.bom.letter, self.req.sheet
+        gaps = [(column, letter(sheet, column), message) for column, message in unknown]
+        if not found:
+            return _Why("", [], gaps)
+        cells = [letter(sheet, c) for c in (act.country, act.entity) if c is not None]
+        return _Why(f"{act.verb}{where}{who}: {'; '.join(dict.fromkeys(found))}",
+                    [x for x in cells if x], gaps)

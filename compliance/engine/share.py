@@ -18,27 +18,34 @@ from compliance.engine import predicate as P
 from compliance.engine.context import (
     BatteryContext,
     cents_up,
+    column_rows,
     date_gap,
+    decimal_or_zero,
     excluded_gaps,
+    line_result,
     money,
     num,
+    number_distinct,
     pct_down,
     pct_up,
+    result_base,
     row_gap,
     share_of,
     usd,
 )
-from compliance.engine.params import ParamLookup
-from compliance.engine.traced import trace
+from compliance.engine.params import group_by_values
+from compliance.engine.traced import TracedLines, trace
 from compliance.reader.bom import Bom
 from compliance.reader.sheets import ROW
-from compliance.report.model import Citation, DataGap, LineResult, RequirementResult, Status
+from compliance.report.model import DataGap, LineResult, RequirementResult, Status
 from compliance.rules.model import ContentShare, Ruleset, Unit
 
 Q = "__qualifies"
 QV = "__qualifying_value"
 UV = "__unknown_value"
 TRACED = "__traced"
+GROUP = "__group"  # which lists in force (by the battery's date) classified the row
+WHY = "__why"  # which combination of lists and condition cells the row has
 
 
 def list_params(pred: Any, rs: Ruleset) -> list[str]:
@@ -66,26 +73,20 @@ def evaluate_share(
                    *(P.columns(req.scope) if req.scope else [])})
     lines = bom.frame(req.sheet).select(cols)
 
-    lookups: dict[str, ParamLookup] = {}
-    groups: dict[tuple[Any, ...], list[str]] = defaultdict(list)
-    for ctx in batteries:
-        day = ctx.dates.get(req.date_basis)
-        lookup = ParamLookup(rs, day)
-        lookups[ctx.battery_id] = lookup
-        groups[tuple(lookup.start(n) for n in lists_used)].append(ctx.battery_id)
+    lookups, groups = group_by_values(rs, batteries, req.date_basis, lists_used)
 
     classified: list[pl.DataFrame] = []
-    lists_by_battery: dict[str, dict[str, list[str]]] = {}
+    lists_of_group: list[dict[str, list[str]]] = []
     no_lists: set[str] = set()
-    for ids in groups.values():
+    for group, ids in enumerate(groups):
         probe = lookups[ids[0]]
         found = {n: probe.get(n) for n in lists_used}
-        lists = {n: list(v or []) for n, v in found.items()}
+        lists_of_group.append({n: list(v or []) for n, v in found.items()})
         for bid in ids:
             for n in lists_used:
                 lookups[bid].get(n)
-            lists_by_battery[bid] = lists
-        part = lines.filter(pl.col("battery_id").is_in(ids))
+        part = lines.filter(pl.col("battery_id").is_in(ids)).with_columns(
+            pl.lit(group).alias(GROUP))
         if any(v is None for v in found.values()):
             # No list in force (no valid date, or a date before the ruleset's first): the rows
             # cannot be classified, which is not the same as not qualifying.
@@ -94,9 +95,12 @@ def evaluate_share(
             continue
         if req.scope is not None:
             # Rows outside the scope (say, lead under 30D) are not part of the share at all.
-            part = part.filter(P.to_expr(req.scope, lists).fill_null(True))
-        classified.append(part.with_columns(P.to_expr(req.qualifies, lists).alias(Q)))
-    frame = pl.concat(classified) if classified else lines.with_columns(pl.lit(None).alias(Q))
+            part = part.filter(P.to_expr(req.scope, lists_of_group[group]).fill_null(True))
+        classified.append(part.with_columns(
+            P.to_expr(req.qualifies, lists_of_group[group]).alias(Q)))
+    frame = (pl.concat(classified) if classified
+             else lines.clear().with_columns(pl.lit(None, pl.Boolean).alias(Q),
+                                             pl.lit(0).alias(GROUP)))
 
     m = pl.col(req.measure)
     # Qualifying and unknown value per row: all or nothing from the row's condition, or, for a
@@ -114,24 +118,29 @@ def evaluate_share(
             pl.col("__tqv").is_not_null().alias(TRACED)).drop("__tqv", "__tuv")
     else:
         frame = frame.with_columns(pl.lit(False).alias(TRACED))
-    totals = frame.group_by("battery_id").agg(
+    sums = frame.group_by("battery_id").agg(
         m.sum().alias("total"),
         pl.col(QV).sum().alias("qualifying"),
         pl.col(UV).sum().alias("unknown"),
         m.is_null().sum().alias("missing_measure"),
         pl.len().alias("lines"),
     )
-    agg = {r["battery_id"]: r for r in totals.iter_rows(named=True)}
+    agg = {r["battery_id"]: r for r in sums.iter_rows(named=True)}
     partial = pl.col(TRACED) & (pl.col(QV) < m.cast(wide))
-    non_qualifying = _by_battery(frame.filter(((pl.col(Q) == False) & ~pl.col(TRACED))  # noqa: E712
-                                              | partial))
-    unknown_rows = _by_battery(frame.filter((pl.col(Q).is_null() & ~pl.col(TRACED))
-                                            | m.is_null()))
+    not_qualifying = ((pl.col(Q) == False) & ~pl.col(TRACED)) | partial  # noqa: E712
+    unknown_qualification = (pl.col(Q).is_null() & ~pl.col(TRACED)) | m.is_null()
+    # A row's reason depends only on the cells the condition reads, and many rows share them.
+    explained, whys = _explain_rows(frame.filter(not_qualifying | unknown_qualification), req,
+                                    rs, lists_of_group)
+    total_of = {b: decimal_or_zero(r["total"]) for b, r in agg.items()}
+    lines_of = _lines(explained.filter(not_qualifying), req, bom, whys, total_of, traced)
+    # Rows that could not be classified at all are not gaps of their own (the date is).
+    row_gaps = _row_gaps(explained.filter(unknown_qualification
+                                          & ~pl.col("battery_id").is_in(list(no_lists))),
+                         req, bom, whys)
 
     sheet_name = bom.display_sheet(req.sheet)
-    labels = {n: (p.label or n) for n, p in rs.parameters.items()}
-    # A reason depends only on the cells the condition reads, and many rows share them.
-    reasons = _Reasons(req, bom)
+    base = result_base(req, None, "at_least")  # the same for every battery; copied by each
     results: dict[str, RequirementResult] = {}
     for ctx in batteries:
         lookup = lookups[ctx.battery_id]
@@ -139,29 +148,22 @@ def evaluate_share(
         threshold: Decimal | None = lookup.get(req.threshold)
         credit: Decimal | None = lookup.get(req.credit) if req.credit else None
         row = agg.get(ctx.battery_id)
-        total = _dec(row["total"]) if row else Decimal(0)
-        qualifying = _dec(row["qualifying"]) if row else Decimal(0)
-        unknown = _dec(row["unknown"]) if row else Decimal(0)
-        lists = lists_by_battery.get(ctx.battery_id, {})
+        total = decimal_or_zero(row["total"]) if row else Decimal(0)
+        qualifying = decimal_or_zero(row["qualifying"]) if row else Decimal(0)
+        unknown = decimal_or_zero(row["unknown"]) if row else Decimal(0)
 
         gaps = excluded_gaps(ctx, req.sheet, bom)
         if day is None:
             gaps.append(date_gap(ctx, rs, req.date_basis, bom))
         elif ctx.battery_id not in no_lists:
-            for rec in unknown_rows.get(ctx.battery_id, []):
-                gaps.extend(_gaps_for(rec, req, lists, labels, bom))
+            gaps.extend(row_gaps.get(ctx.battery_id, []))
             if row is None and threshold is not None:
                 gaps.append(DataGap(
                     sheet=sheet_name, row=None, column=None, cell=None, item_id=ctx.battery_id,
                     message=f"the {sheet_name} sheet has no rows for battery {ctx.battery_id}"))
 
-        bad_lines = [
-            _line(rec, req, total, lists, labels, sheet_name, bom, reasons, traced)
-            for rec in non_qualifying.get(ctx.battery_id, [])
-        ]
         if traced is not None:
             gaps.extend(traced.gaps.get(ctx.battery_id, []))
-        bad_lines.sort(key=lambda x: (-(x.value_usd or 0), x.row))
 
         actual = (qualifying * 100 / total) if total and ctx.battery_id not in no_lists else None
         blocking = bool(ctx.excluded.get(req.sheet)) or bool(row and row["missing_measure"])
@@ -173,16 +175,14 @@ def evaluate_share(
         if traced is not None and ctx.battery_id in traced.notes:
             explanation += f" (method: {traced.notes[ctx.battery_id]})"
         results[ctx.battery_id] = RequirementResult(
-            id=req.id, title=req.title, kind=req.kind, effect=req.effect.value, status=status,
-            date_basis=req.date_basis, date=day, comparison="at_least",
+            **{**base, "date": day}, status=status,
             actual_pct=pct_down(actual) if actual is not None else None,
             required_pct=threshold, shortfall_pct=shortfall_pct, shortfall_usd=shortfall_usd,
             total_usd=usd(total) if row else None,
             qualifying_usd=usd(qualifying) if row else None,
             credit_usd=credit if status is Status.PASS else None,
-            explanation=explanation, lines=bad_lines, gaps=gaps,
-            parameters=lookup.uses(), provisional=lookup.provisional,
-            citation=[Citation(title=c.title, href=c.href) for c in req.citation])
+            explanation=explanation, lines=lines_of.get(ctx.battery_id, []), gaps=gaps,
+            parameters=lookup.uses(), provisional=lookup.provisional)
     return results
 
 
@@ -237,56 +237,55 @@ def _explain(req, rs, status, day, actual, threshold, shortfall_pct, shortfall_u
     return f"{share}; {need}; rows this result depends on could not be used"
 
 
-def _dec(x: Any) -> Decimal:
-    return Decimal(0) if x is None else Decimal(x)
+Why = tuple[str, list[str]]  # why a row does not qualify, in words; the empty cells it needs
 
 
-def _by_battery(frame: pl.DataFrame) -> dict[str, list[dict[str, Any]]]:
-    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for rec in frame.iter_rows(named=True):
-        out[rec["battery_id"]].append(rec)
+def _explain_rows(frame: pl.DataFrame, req: ContentShare, rs: Ruleset,
+                  lists_of_group: list[dict[str, list[str]]]) -> tuple[pl.DataFrame, list[Why]]:
+    """Number the rows of ``frame`` (column ``WHY``) by the lists in force and the cells the
+    condition reads, and explain each distinct combination once."""
+    columns = P.columns(req.qualifies)
+    labels = {n: (p.label or n) for n, p in rs.parameters.items()}
+    numbered, combinations = number_distinct(frame, [GROUP, *columns], WHY)
+    whys: list[Why] = []
+    for group, *cells in combinations:
+        phrases, unknown = P.explain(req.qualifies, dict(zip(columns, cells, strict=True)),
+                                     lists_of_group[group], labels.__getitem__)
+        whys.append(("; ".join(phrases) or "does not qualify", unknown))
+    return numbered, whys
+
+
+def _lines(frame: pl.DataFrame, req: ContentShare, bom: Bom, whys: list[Why],
+           totals: dict[str, Decimal], traced: TracedLines | None) -> dict[str, list[LineResult]]:
+    """Each battery's rows that do not (fully) qualify, as report lines: the largest value
+    first (an empty one counts as 0), then by row."""
+    sheet = bom.display_sheet(req.sheet)
+    letters = [x for x in (bom.letter(req.sheet, c) for c in P.columns(req.qualifies)) if x]
+    ordered = frame.sort([pl.col(req.measure).fill_null(0), ROW], descending=[True, False],
+                         maintain_order=True)
+    out: dict[str, list[LineResult]] = defaultdict(list)
+    for battery, row, item, value, is_traced, why in column_rows(
+            ordered, "battery_id", ROW, req.item_id, req.measure, TRACED, WHY):
+        reason = (traced.reasons[(battery, str(item))] if is_traced  # type: ignore[union-attr]
+                  else whys[why][0])
+        out[battery].append(line_result(
+            sheet, row, str(item), usd(value), share_of(value, totals[battery]), reason,
+            [f"{letter}{row}" for letter in letters]))
     return out
 
 
-class _Reasons:
-    """Memoised plain-English reasons, keyed by the values of the cells the condition reads."""
-
-    def __init__(self, req: ContentShare, bom: Bom):
-        self.req = req
-        self.columns = P.columns(req.qualifies)
-        self.letters = [x for x in (bom.letter(req.sheet, c) for c in self.columns) if x]
-        self.cache: dict[tuple[Any, ...], str] = {}
-
-    def __call__(self, rec: dict[str, Any], lists: Any, labels: dict[str, str]) -> str:
-        key = (id(lists), *(rec[c] for c in self.columns))
-        text = self.cache.get(key)
-        if text is None:
-            phrases, _ = P.explain(self.req.qualifies, rec, lists, labels.__getitem__)
-            text = self.cache[key] = "; ".join(phrases) or "does not qualify"
-        return text
-
-
-def _line(rec, req, total, lists, labels, sheet_name, bom, reasons, traced) -> LineResult:  # type: ignore[no-untyped-def]
-    value = rec[req.measure]
-    if rec[TRACED]:
-        reason = traced.reasons[(rec["battery_id"], str(rec[req.item_id]))]
-    else:
-        reason = reasons(rec, lists, labels)
-    share = share_of(value, total)
-    row = rec[ROW]
-    cells = [f"{letter}{row}" for letter in reasons.letters]
-    # Built without re-validation: every field is already of its declared type.
-    return LineResult.model_construct(
-        sheet=sheet_name, row=rec[ROW], item_id=str(rec[req.item_id]), value_usd=usd(value),
-        share_pct=share, reason=reason, cells=cells, mass_kg=None)
-
-
-def _gaps_for(rec, req, lists, labels, bom) -> list[DataGap]:  # type: ignore[no-untyped-def]
-    gaps: list[DataGap] = []
-    if rec[req.measure] is None:
-        gaps.append(row_gap(bom, req, rec, req.measure, f"{req.measure} is empty or invalid"))
-    _, unknown_cols = P.explain(req.qualifies, rec, lists, lambda n: labels[n])
-    for col in dict.fromkeys(unknown_cols):
-        gaps.append(row_gap(bom, req, rec, col, f"{col} is empty or invalid, so the row's "
-                                                "qualification is unknown"))
-    return gaps
+def _row_gaps(frame: pl.DataFrame, req: ContentShare, bom: Bom,
+              whys: list[Why]) -> dict[str, list[DataGap]]:
+    """Each battery's gaps for rows whose value or qualification is unknown, in sheet order."""
+    out: dict[str, list[DataGap]] = defaultdict(list)
+    for battery, row, item, value, why in column_rows(
+            frame, "battery_id", ROW, req.item_id, req.measure, WHY):
+        rec = {ROW: row, req.item_id: item}
+        if value is None:
+            out[battery].append(row_gap(bom, req, rec, req.measure,
+                                        f"{req.measure} is empty or invalid"))
+        out[battery].extend(
+            row_gap(bom, req, rec, col,
+                    f"{col} is empty or invalid, so the row's qualification is unknown")
+            for col in dict.fromkeys(whys[why][1]))
+    return out
