@@ -194,3 +194,15 @@ def test_the_beyond_pattern_matches_exactly_the_cells_past_the_bounds(
         bound: tuple[str, int], ref: str, hit: bool) -> None:
     pattern = quick_scan._irregular_cells(*bound)
     assert (pattern.search(f'<c r="{ref}" t="s">'.encode()) is not None) is hit
+
+
+@pytest.mark.parametrize("tag", [
+    '<c r="N5" t="s">', '<c r="O5">', '<c r="AA5">', '<c r="A1000002">', '<c>', '<c/>',
+    '<c t="s" r="A1">', "<c r='A1'>", '<c  r="A1">', '<c r="A99">', '<col min="1"/>',
+    '<cfRule type="x">', '<c r="A999999" s="2">', '<c\tr="A1">', '<c\nr="O1">',
+])
+def test_the_polars_count_finds_whatever_the_byte_pattern_finds(tag: str) -> None:
+    chunk = f'<row r="5">{tag}<v>1</v></c></row>'.encode()
+    python = len(quick_scan._irregular_cells("N", 7).findall(chunk))
+    polars_count, _ = quick_scan._counts(chunk, "N", 7)
+    assert (polars_count > 0) is (python > 0)
