@@ -206,3 +206,8 @@ def test_the_polars_count_finds_whatever_the_byte_pattern_finds(tag: str) -> Non
     python = len(quick_scan._irregular_cells("N", 7).findall(chunk))
     polars_count, _ = quick_scan._counts(chunk, "N", 7)
     assert (polars_count > 0) is (python > 0)
+
+
+def test_a_chunk_that_is_not_utf8_is_left_to_the_byte_patterns() -> None:
+    chunk = b'<row r="5"><c r="A5" t="s"><v>1</v></c><c r="B5" t="inlineStr"><is><t>\xff</t>'
+    assert quick_scan._counts(chunk + b"</is></c></row>", "N", 7) == (1, 1)

@@ -156,8 +156,9 @@ def _counts(chunk: bytes, max_col: str, digits: int) -> tuple[int, int]:
     """
     import polars as pl
 
-    text = pl.Series([chunk], dtype=pl.Binary).cast(pl.String, strict=False)
-    if text.null_count():
+    try:
+        text = pl.Series([chunk], dtype=pl.Binary).cast(pl.String)
+    except pl.exceptions.ComputeError:  # not UTF-8: the byte patterns decide
         return 1, chunk.count(b't="s"')
     row = pl.select(text.str.count_matches(_irregular_text(max_col, digits)).alias("irregular"),
                     text.str.count_matches('t="s"', literal=True).alias("shared")).row(0)

@@ -168,12 +168,12 @@ def _clean_text(raw: RawSheet, out: list[Finding], limits: Limits) -> RawSheet:
     if not mapped or raw.frame.height == 0:
         return raw
     frame = raw.frame
-    has_control = frame.select(pl.any_horizontal(
-        pl.col(c).str.contains(_CONTROL).fill_null(False) for c in mapped)).to_series()
-    too_long = frame.select(pl.any_horizontal(
-        (pl.col(c).str.len_chars() > limits.max_cell_chars).fill_null(False)
-        for c in mapped)).to_series()
-    if not has_control.any() and not too_long.any():
+    # One pass decides whether anything needs a closer look. A cell with more characters than
+    # the limit has at least as many bytes, and a byte length costs nothing to read.
+    suspect = frame.select(pl.any_horizontal(
+        (pl.col(c).str.contains(_CONTROL) | (pl.col(c).str.len_bytes() > limits.max_cell_chars))
+        .fill_null(False) for c in mapped).any()).item()
+    if not suspect:
         return raw
     for col in mapped:
         letter = raw.letters[col]
@@ -202,15 +202,15 @@ def _drop_trailers(raw: RawSheet, out: list[Finding]) -> RawSheet:
     if not mapped or raw.frame.height == 0:
         return raw
     frame = raw.frame
-    filled = pl.sum_horizontal(
-        (pl.col(c).is_not_null() & (pl.col(c).str.strip_chars() != "")).cast(pl.Int32)
-        for c in mapped)
+
+    def has_text(c: str) -> pl.Expr:  # not blank once stripped, without building the strip
+        return pl.col(c).str.contains(r"\S").fill_null(False)
+
+    filled = pl.sum_horizontal(has_text(c).cast(pl.Int32) for c in mapped)
     keys = [c.name for c in raw.spec.columns if c.nonblank and c.name in mapped]
-    complete = pl.all_horizontal(
-        (pl.col(c).is_not_null() & (pl.col(c).str.strip_chars() != "")) for c in keys
-    ) if keys else pl.lit(True)
+    complete = pl.all_horizontal(has_text(c) for c in keys) if keys else pl.lit(True)
     info = frame.select(ROW, filled.alias("n"), pl.coalesce(
-        pl.when(pl.col(c).str.strip_chars() != "").then(pl.col(c)) for c in mapped)
+        pl.when(has_text(c)).then(pl.col(c)) for c in mapped)
         .alias("first"), complete.alias("complete"))
     last_full = info.filter(pl.col("n") >= 2).get_column(ROW).max() or 0
     # Only rows that could be a total or a note are looked at one by one.

@@ -126,7 +126,7 @@ def locate_columns(
     used = [c.name for c in spec.columns if c.name in mapping]
     if used:  # drop rows with nothing but spaces in the contract's columns
         frame = frame.filter(pl.any_horizontal(
-            pl.col(c).str.strip_chars().str.len_bytes().fill_null(0) > 0 for c in used))
+            pl.col(c).str.contains(r"\S").fill_null(False) for c in used))
     letters = {c: column_letter(absolute[p]) for c, p in mapping.items()}
     return RawSheet(spec, actual_name, frame, letters, best_row + 1)
 
