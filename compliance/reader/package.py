@@ -163,7 +163,7 @@ class Package:
 
     def iter_member(self, member: str) -> Iterator[bytes]:
         """The member's bytes in blocks, inflated on another thread while the caller works."""
-        return prefetched(_read_blocks(self.zf, member))
+        return prefetched(_read_blocks(self.zf, member), depth=2)  # blocks are 8 MiB
 
     def iter_chunks(self, part: SheetPart) -> Iterator[bytes]:
         """Yield the sheet XML in chunks that each end after a complete ``</row>``."""
