@@ -9,7 +9,14 @@ from decimal import Decimal
 from compliance import findings as F
 from compliance.engine import predicate as P
 from compliance.engine.concentration import evaluate_concentration
-from compliance.engine.context import BatteryContext, battery_contexts, money
+from compliance.engine.context import (
+    BatteryContext,
+    battery_contexts,
+    battery_report,
+    data_gap,
+    money,
+    verdict,
+)
 from compliance.engine.cost_ratio import evaluate_cost_ratio
 from compliance.engine.forbidden import evaluate_forbidden
 from compliance.engine.in_force import evaluate_in_force
@@ -23,7 +30,6 @@ from compliance.reader.bom import Bom
 from compliance.report.model import (
     AuditReport,
     BatteryReport,
-    DataGap,
     InputRef,
     RequirementResult,
     RulesetRef,
@@ -82,8 +88,8 @@ def _run_audit(bom: Bom, rulesets: Sequence[LoadedRuleset], as_of: dt.date | Non
             per_battery.setdefault(ctx.battery_id, []).append(_verdict(rs, ctx, results))
             rows.setdefault(ctx.battery_id, (ctx.row, ctx.description))
     batteries = [
-        BatteryReport(battery_id=bid, row=rows[bid][0], description=rows[bid][1],
-                      status=_battery_status(verdicts), verdicts=verdicts)
+        battery_report(battery_id=bid, row=rows[bid][0], description=rows[bid][1],
+                       status=_battery_status(verdicts), verdicts=verdicts)
         for bid, verdicts in per_battery.items()
     ]
     findings = [*bom.findings, *_needed_but_absent(bom, rulesets)]
@@ -161,12 +167,12 @@ def _scoped(req, rs: Ruleset, bom: Bom, contexts: list[BatteryContext],  # type:
                                            or ["outside its scope"])})
         else:
             missing = P.explain(req.applies_if, row, lists, lambda n: n)[1]
-            gaps = [DataGap(sheet=bom.display_sheet("batteries"), row=ctx.row, column=c,
-                            cell=(f"{bom.letter('batteries', c)}{ctx.row}"
-                                  if bom.letter("batteries", c) and ctx.row else None),
-                            item_id=ctx.battery_id,
-                            message=f"{c} is empty or invalid; it decides whether "
-                                    f"{req.id} applies") for c in dict.fromkeys(missing)]
+            gaps = [data_gap(sheet=bom.display_sheet("batteries"), row=ctx.row, column=c,
+                             cell=(f"{bom.letter('batteries', c)}{ctx.row}"
+                                   if bom.letter("batteries", c) and ctx.row else None),
+                             item_id=ctx.battery_id,
+                             message=f"{c} is empty or invalid; it decides whether "
+                                     f"{req.id} applies") for c in dict.fromkeys(missing)]
             out[ctx.battery_id] = result.model_copy(update={
                 "status": Status.INSUFFICIENT_DATA, "gaps": [*gaps, *result.gaps],
                 "credit_usd": None})
@@ -183,9 +189,9 @@ def _confirmation(result: RequirementResult, strict: bool) -> RequirementResult:
         return result.model_copy(update={"status": Status.PROVISIONAL,
                                          "provisional_outcome": result.status})
     gaps = [*result.gaps, *(
-        DataGap(sheet="ruleset", row=None, column=p.name, cell=None, item_id=None,
-                message=f"ruleset value {p.name} (from {p.in_force_from}) is unconfirmed; "
-                        "--strict refuses verdicts that depend on it")
+        data_gap(sheet="ruleset", row=None, column=p.name, cell=None, item_id=None,
+                 message=f"ruleset value {p.name} (from {p.in_force_from}) is unconfirmed; "
+                         "--strict refuses verdicts that depend on it")
         for p in unconfirmed)]
     return result.model_copy(update={"status": Status.INSUFFICIENT_DATA, "gaps": gaps,
                                      "credit_usd": None,
@@ -251,7 +257,7 @@ def _verdict(rs: Ruleset, ctx: BatteryContext, results: list[RequirementResult])
         shown = Status.PROVISIONAL
         summary = f"provisional ({status.value}): {summary}; rests on unconfirmed ruleset values"
     keyed = {r.date_basis for r in rs.requirements}  # the dates that select rule values
-    return Verdict(
+    return verdict(
         ruleset=rs.id, status=shown, credit_usd=credit,
         dates={k: v for k, v in ctx.dates.items() if k in keyed},
         date_source=ctx.date_source, requirements=results, gaps=gaps,

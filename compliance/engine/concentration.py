@@ -17,10 +17,12 @@ from compliance.engine.context import (
     BatteryContext,
     cents_up,
     excluded_gaps,
+    line_result,
     money,
     no_date_result,
     num,
     pct_down,
+    requirement_result,
     result_base,
     row_gap,
     share_of,
@@ -53,7 +55,7 @@ def evaluate_concentration(
             results[ctx.battery_id] = no_date_result(req, rs, ctx, bom, lookup, "at_most")
             continue
         if cap is None:
-            results[ctx.battery_id] = RequirementResult(
+            results[ctx.battery_id] = requirement_result(
                 **base, status=Status.NOT_APPLICABLE, parameters=lookup.uses(),
                 explanation=f"no concentration cap in force on {day}")
             continue
@@ -104,12 +106,12 @@ def evaluate_concentration(
                     for r in recs:
                         if r[stage.country] == top:
                             value = Decimal(r[req.measure])
-                            breaches.append(LineResult(
+                            breaches.append(line_result(
                                 sheet=sheet, row=r[ROW], item_id=str(r[req.item_id]),
                                 value_usd=usd(value), share_pct=share_of(value, total),
                                 reason=f"{group} {stage.verb} in {top}, which supplies "
                                        f"{num(pct_down(share))} % of the battery's {group} "
-                                       f"value at this stage (cap {num(cap)} %)"))
+                                       f"value at this stage (cap {num(cap)} %)", cells=[]))
                 elif (top_value + unknown) * 100 > cap * total:
                     unsure = True
         if breaches:
@@ -124,7 +126,7 @@ def evaluate_concentration(
         explanation = ("; ".join(notes) if notes else
                        f"no country supplies more than {num(cap)} % of any {req.group_by} at "
                        f"any stage (largest {num(pct_down(worst_share))} %)")
-        results[ctx.battery_id] = RequirementResult(
+        results[ctx.battery_id] = requirement_result(
             **base, status=status, actual_pct=pct_down(worst_share), required_pct=cap,
             shortfall_pct=pct_down(worst_share - cap) if breaches else None,
             shortfall_usd=must_move if breaches else None, explanation=explanation,

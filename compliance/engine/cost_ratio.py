@@ -18,11 +18,13 @@ from compliance.engine.context import (
     BatteryContext,
     cents_up,
     excluded_gaps,
+    line_result,
     money,
     no_date_result,
     num,
     pct_down,
     pct_up,
+    requirement_result,
     result_base,
     row_gap,
     share_of,
@@ -37,7 +39,7 @@ from compliance.engine.entities import (
 from compliance.engine.params import group_by_values
 from compliance.reader.bom import Bom
 from compliance.reader.sheets import ROW
-from compliance.report.model import DataGap, LineResult, RequirementResult, Status
+from compliance.report.model import DataGap, RequirementResult, Status
 from compliance.rules.model import CostRatio, Ruleset
 
 
@@ -74,7 +76,7 @@ def evaluate_cost_ratio(
             results[ctx.battery_id] = no_date_result(req, rs, ctx, bom, lookup, "at_least")
             continue
         if threshold is None or active is not True:
-            results[ctx.battery_id] = RequirementResult(
+            results[ctx.battery_id] = requirement_result(
                 **base, status=Status.NOT_APPLICABLE, parameters=lookup.uses(),
                 provisional=lookup.provisional,
                 explanation=f"no cost-ratio threshold applies on {day}")
@@ -117,7 +119,7 @@ def evaluate_cost_ratio(
                                  f"supplier {supplier}'s cost cannot be cleared: "
                                  f"{describe_unknown(missing)}"))
         if total == 0:
-            results[ctx.battery_id] = RequirementResult(
+            results[ctx.battery_id] = requirement_result(
                 **base, status=Status.INSUFFICIENT_DATA, required_pct=threshold,
                 parameters=lookup.uses(), provisional=lookup.provisional, gaps=gaps,
                 explanation=f"no usable {sheet} rows with a cost for this battery")
@@ -139,9 +141,9 @@ def evaluate_cost_ratio(
             status = Status.FAIL
         else:
             status = Status.INSUFFICIENT_DATA
-        lines = [LineResult(sheet=sheet, row=rec[ROW], item_id=str(rec[req.item_id]),
-                            value_usd=usd(part), share_pct=share_of(part, total),
-                            reason=reason) for rec, part, reason in caught_rows]
+        lines = [line_result(sheet, rec[ROW], str(rec[req.item_id]), usd(part),
+                             share_of(part, total), reason, [])
+                 for rec, part, reason in caught_rows]
         lines.sort(key=lambda x: (-(x.value_usd or 0), x.row))
         shown = pct_down(worst * 100 / total)
         explanation = (f"cost ratio {num(shown)} % ({money(worst)} of {money(total)} not "
@@ -152,7 +154,7 @@ def evaluate_cost_ratio(
         if status is Status.FAIL:
             explanation += (f": short by {num(shortfall_pct)} points; {money(shortfall_usd)} "
                             "of attributable cost must be replaced")
-        results[ctx.battery_id] = RequirementResult(
+        results[ctx.battery_id] = requirement_result(
             **base, status=status, actual_pct=shown, required_pct=threshold,
             shortfall_pct=shortfall_pct if status is not Status.PASS else None,
             shortfall_usd=shortfall_usd if status is not Status.PASS else None,

@@ -15,17 +15,21 @@ import polars as pl
 from compliance.engine import predicate as P
 from compliance.engine.context import (
     BatteryContext,
+    data_gap,
     date_gap,
     excluded_gaps,
+    line_result,
     money,
     pct_down,
+    requirement_result,
+    result_base,
     share_of,
     usd,
 )
 from compliance.engine.params import group_by_values
 from compliance.reader.bom import Bom
 from compliance.reader.sheets import ROW
-from compliance.report.model import Citation, DataGap, LineResult, RequirementResult, Status
+from compliance.report.model import DataGap, LineResult, RequirementResult, Status
 from compliance.rules.model import ForbiddenRows, Ruleset
 
 HIT = "__forbidden"
@@ -64,18 +68,16 @@ def evaluate_forbidden(
     for ctx in batteries:
         lookup = lookups[ctx.battery_id]
         day = ctx.dates.get(req.date_basis)
-        base = dict(id=req.id, title=req.title, kind=req.kind, effect=req.effect.value,
-                    date_basis=req.date_basis, date=day, comparison="at_most",
-                    citation=[Citation(title=c.title, href=c.href) for c in req.citation],
-                    parameters=lookup.uses(), provisional=lookup.provisional)
+        base = {**result_base(req, day, "at_most"), "parameters": lookup.uses(),
+                "provisional": lookup.provisional}
         if day is None:
-            results[ctx.battery_id] = RequirementResult(
+            results[ctx.battery_id] = requirement_result(
                 **base, status=Status.INSUFFICIENT_DATA,
                 explanation=f"no valid date the battery was {rs.date_bases[req.date_basis].label}",
                 gaps=[date_gap(ctx, rs, req.date_basis, bom)])
             continue
         if any(lookup.get(n) is None for n in names):
-            results[ctx.battery_id] = RequirementResult(
+            results[ctx.battery_id] = requirement_result(
                 **base, status=Status.NOT_APPLICABLE,
                 explanation=f"the policy's lists are not in force on {day}")
             continue
@@ -90,22 +92,21 @@ def evaluate_forbidden(
                 hit_value += value
                 why = P.matching(req.when, rec, lists) if req.when else []
                 why += P.matching(req.forbidden, rec, lists)
-                hits.append(LineResult(
+                hits.append(line_result(
                     sheet=sheet, row=rec[ROW], item_id=str(rec[req.item_id]),
-                    value_usd=usd(rec[req.measure]),
-                    share_pct=share_of(value, total),
-                    reason=", ".join(why) + ": not allowed"))
+                    value_usd=usd(rec[req.measure]), share_pct=share_of(value, total),
+                    reason=", ".join(why) + ": not allowed", cells=[]))
             else:
                 unknown = sorted({c for c in P.columns(req.forbidden) if rec.get(c) is None}
                                  | ({c for c in P.columns(req.when) if rec.get(c) is None}
                                     if req.when else set()))
                 for column in unknown:
                     letter = bom.letter(req.sheet, column)
-                    gaps.append(DataGap(sheet=sheet, row=rec[ROW], column=column,
-                                        cell=f"{letter}{rec[ROW]}" if letter else None,
-                                        item_id=str(rec[req.item_id]),
-                                        message=f"{column} is empty or invalid, so the row cannot "
-                                                "be cleared"))
+                    gaps.append(data_gap(sheet=sheet, row=rec[ROW], column=column,
+                                         cell=f"{letter}{rec[ROW]}" if letter else None,
+                                         item_id=str(rec[req.item_id]),
+                                         message=f"{column} is empty or invalid, so the row "
+                                                 "cannot be cleared"))
         hits.sort(key=lambda x: (-(x.value_usd or 0), x.row))
         status = Status.FAIL if hits else (Status.INSUFFICIENT_DATA if gaps else Status.PASS)
         share = hit_value * 100 / total if total else None
@@ -116,7 +117,7 @@ def evaluate_forbidden(
             explanation = "no banned row found, but some rows cannot be cleared"
         else:
             explanation = "no row matches the banned conditions"
-        results[ctx.battery_id] = RequirementResult(
+        results[ctx.battery_id] = requirement_result(
             **base, status=status, actual_pct=pct_down(share) if share is not None else None,
             required_pct=Decimal(0), shortfall_usd=usd(hit_value) if hits else None,
             shortfall_pct=pct_down(share) if hits and share else None,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from compliance.engine.context import BatteryContext, date_gap
+from compliance.engine.context import BatteryContext, date_gap, requirement_result, result_base
 from compliance.engine.params import ParamLookup
 from compliance.reader.bom import Bom
-from compliance.report.model import Citation, DataGap, RequirementResult, Status
+from compliance.report.model import DataGap, RequirementResult, Status
 from compliance.rules.model import InForce, Ruleset
 
 
@@ -14,7 +14,6 @@ def evaluate_in_force(
 ) -> dict[str, RequirementResult]:
     results: dict[str, RequirementResult] = {}
     basis = rs.date_bases[req.date_basis]
-    citation = [Citation(title=c.title, href=c.href) for c in req.citation]  # copied by each
     for ctx in batteries:
         day = ctx.dates.get(req.date_basis)
         lookup = ParamLookup(rs, day)
@@ -33,8 +32,7 @@ def evaluate_in_force(
         else:
             status = Status.NOT_APPLICABLE
             explanation = f"{basis.label} on {day}, before this ruleset's coverage begins"
-        results[ctx.battery_id] = RequirementResult(
-            id=req.id, title=req.title, kind=req.kind, effect=req.effect.value, status=status,
-            date_basis=req.date_basis, date=day, explanation=explanation, gaps=gaps,
-            parameters=lookup.uses(), provisional=lookup.provisional, citation=citation)
+        results[ctx.battery_id] = requirement_result(
+            **result_base(req, day, None), status=status, explanation=explanation, gaps=gaps,
+            parameters=lookup.uses(), provisional=lookup.provisional)
     return results

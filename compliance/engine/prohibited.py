@@ -20,6 +20,7 @@ import polars as pl
 from compliance.engine.context import (
     BatteryContext,
     column_rows,
+    data_gap,
     date_gap,
     decimal_or_zero,
     excluded_gaps,
@@ -28,6 +29,7 @@ from compliance.engine.context import (
     num,
     number_distinct,
     pct_down,
+    requirement_result,
     result_base,
     share_of,
     usd,
@@ -112,7 +114,7 @@ def evaluate_prohibited(
         totals, listed = {}, {}
 
     results: dict[str, RequirementResult] = {}
-    base = result_base(req, None, "at_most")  # the same for every battery; copied by each
+    base = result_base(req, None, "at_most")  # the same for every battery but the date
     for ctx in batteries:
         lookup = lookups[ctx.battery_id]
         day = ctx.dates.get(req.date_basis)
@@ -120,13 +122,13 @@ def evaluate_prohibited(
                   "provisional": lookup.provisional}
         if day is None:
             basis = rs.date_bases[req.date_basis]
-            results[ctx.battery_id] = RequirementResult(
+            results[ctx.battery_id] = requirement_result(
                 **common, status=Status.INSUFFICIENT_DATA,
                 explanation=f"no valid date the battery was {basis.label}",
                 gaps=[date_gap(ctx, rs, req.date_basis, bom)])
             continue
         if not in_force.get(ctx.battery_id):
-            results[ctx.battery_id] = RequirementResult(
+            results[ctx.battery_id] = requirement_result(
                 **common, status=Status.NOT_APPLICABLE,
                 explanation=f"not in force for batteries {rs.date_bases[req.date_basis].label} "
                             f"on {day}")
@@ -158,7 +160,7 @@ def evaluate_prohibited(
         if relieved:
             explanation += f"; {len(relieved)} {'rows' if len(relieved) != 1 else 'row'} " \
                            "left out under transition relief"
-        results[ctx.battery_id] = RequirementResult(
+        results[ctx.battery_id] = requirement_result(
             **common, status=status, actual_pct=pct_down(actual) if actual is not None else None,
             required_pct=Decimal(0), shortfall_pct=pct_down(actual) if hits and actual else None,
             shortfall_usd=usd(hit_value) if hits and req.measure else None,
@@ -218,9 +220,9 @@ def _listed(frame: pl.DataFrame, req: ProhibitedEntity, measure: str, tests: lis
     for battery, row, item, why in column_rows(
             explained.filter(hit.is_null()), "battery_id", ROW, req.item_id, WHY):
         out[battery].gaps.extend(
-            DataGap(sheet=sheet, row=row, column=column,
-                    cell=f"{letter}{row}" if letter else None, item_id=str(item),
-                    message=message)
+            data_gap(sheet=sheet, row=row, column=column,
+                     cell=f"{letter}{row}" if letter else None, item_id=str(item),
+                     message=message)
             for column, letter, message in whys[why].unknown)
     return out
 

@@ -13,10 +13,13 @@ from typing import Any
 
 from compliance.engine.context import (
     BatteryContext,
+    data_gap,
     excluded_gaps,
+    line_result,
     no_date_result,
     num,
     pct_down,
+    requirement_result,
     result_base,
 )
 from compliance.engine.params import ParamLookup
@@ -46,7 +49,7 @@ def evaluate_recycled(
             results[ctx.battery_id] = no_date_result(req, rs, ctx, bom, lookup, "at_least")
             continue
         if not table:
-            results[ctx.battery_id] = RequirementResult(
+            results[ctx.battery_id] = requirement_result(
                 **base, status=Status.NOT_APPLICABLE, parameters=lookup.uses(),
                 explanation=f"no recycled-content obligation in force on {day}")
             continue
@@ -59,11 +62,11 @@ def evaluate_recycled(
                 continue
             if rec[req.mass] is None:
                 letter = bom.letter(req.sheet, req.mass)
-                gaps.append(DataGap(sheet=sheet, row=rec[ROW], column=req.mass,
-                                    cell=f"{letter}{rec[ROW]}" if letter else None,
-                                    item_id=str(rec[req.item_id]),
-                                    message=f"{req.mass} is empty or invalid; the recycled "
-                                            f"share of {material} cannot be computed"))
+                gaps.append(data_gap(sheet=sheet, row=rec[ROW], column=req.mass,
+                                     cell=f"{letter}{rec[ROW]}" if letter else None,
+                                     item_id=str(rec[req.item_id]),
+                                     message=f"{req.mass} is empty or invalid; the recycled "
+                                             f"share of {material} cannot be computed"))
                 continue
             mass = Decimal(rec[req.mass])
             totals[material][0] += mass
@@ -86,9 +89,9 @@ def evaluate_recycled(
                       f"waste; {num(minimum)} % required")
             if missing_kg:
                 reason += f"; {num(missing_kg)} kg more recovered {material} needed"
-            per_material.append(LineResult(sheet=sheet, row=None, item_id=material, value_usd=None,
-                                           share_pct=pct_down(share), mass_kg=total,
-                                           reason=reason))
+            per_material.append(line_result(sheet=sheet, row=None, item_id=material,
+                                            value_usd=None, share_pct=pct_down(share),
+                                            reason=reason, cells=[], mass_kg=total))
             margin = share - minimum
             if worst is None or margin < worst[0]:
                 worst = (margin, material, share, minimum, missing_kg)
@@ -97,7 +100,7 @@ def evaluate_recycled(
             status = Status.INSUFFICIENT_DATA if blocking else Status.NOT_APPLICABLE
             explanation = ("no rows of " + ", ".join(minimums) + " with a mass"
                            if blocking else "the battery holds none of " + ", ".join(minimums))
-            results[ctx.battery_id] = RequirementResult(
+            results[ctx.battery_id] = requirement_result(
                 **base, status=status, explanation=explanation, gaps=gaps,
                 parameters=lookup.uses(), provisional=lookup.provisional)
             continue
@@ -110,7 +113,7 @@ def evaluate_recycled(
         else:
             status = Status.PASS
         explanation = "; ".join(line.reason for line in per_material)
-        results[ctx.battery_id] = RequirementResult(
+        results[ctx.battery_id] = requirement_result(
             **base, status=status, actual_pct=pct_down(share), required_pct=minimum,
             shortfall_pct=(minimum - share).quantize(Decimal("0.0001"), rounding=ROUND_CEILING)
             if margin < 0 else None,

@@ -19,6 +19,7 @@ from compliance.engine.context import (
     BatteryContext,
     cents_up,
     column_rows,
+    data_gap,
     date_gap,
     decimal_or_zero,
     excluded_gaps,
@@ -28,6 +29,7 @@ from compliance.engine.context import (
     number_distinct,
     pct_down,
     pct_up,
+    requirement_result,
     result_base,
     row_gap,
     share_of,
@@ -140,7 +142,7 @@ def evaluate_share(
                          req, bom, whys)
 
     sheet_name = bom.display_sheet(req.sheet)
-    base = result_base(req, None, "at_least")  # the same for every battery; copied by each
+    base = result_base(req, None, "at_least")  # the same for every battery but the date
     results: dict[str, RequirementResult] = {}
     for ctx in batteries:
         lookup = lookups[ctx.battery_id]
@@ -158,7 +160,7 @@ def evaluate_share(
         elif ctx.battery_id not in no_lists:
             gaps.extend(row_gaps.get(ctx.battery_id, []))
             if row is None and threshold is not None:
-                gaps.append(DataGap(
+                gaps.append(data_gap(
                     sheet=sheet_name, row=None, column=None, cell=None, item_id=ctx.battery_id,
                     message=f"the {sheet_name} sheet has no rows for battery {ctx.battery_id}"))
 
@@ -174,7 +176,7 @@ def evaluate_share(
                                shortfall_usd, total, qualifying, unknown, row, gaps)
         if traced is not None and ctx.battery_id in traced.notes:
             explanation += f" (method: {traced.notes[ctx.battery_id]})"
-        results[ctx.battery_id] = RequirementResult(
+        results[ctx.battery_id] = requirement_result(
             **{**base, "date": day}, status=status,
             actual_pct=pct_down(actual) if actual is not None else None,
             required_pct=threshold, shortfall_pct=shortfall_pct, shortfall_usd=shortfall_usd,

@@ -24,7 +24,7 @@ from typing import Any
 
 import polars as pl
 
-from compliance.engine.context import BatteryContext, money, num, pct_down
+from compliance.engine.context import BatteryContext, data_gap, money, num, pct_down
 from compliance.engine.params import ParamLookup
 from compliance.reader.bom import Bom
 from compliance.reader.sheets import ROW
@@ -102,7 +102,7 @@ def trace(req: ContentShare, rs: Ruleset, bom: Bom, batteries: list[BatteryConte
                 added = Decimal(p["value_added_usd"] or 0)
                 if p["country"] is None or p["stage"] not in stage_lists:
                     unknown += added
-                    result.gaps.setdefault(battery, []).append(DataGap(
+                    result.gaps.setdefault(battery, []).append(data_gap(
                         sheet=bom.display_sheet("value_added"), row=p[ROW],
                         column="country" if p["country"] is None else "stage", cell=None,
                         item_id=line, message="the stage or country of this value added is "
