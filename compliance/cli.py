@@ -49,11 +49,14 @@ def _handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _emit(text: str, output: Path | None) -> None:
+def _emit(text: str | bytes, output: Path | None) -> None:
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    if not data.endswith(b"\n"):
+        data += b"\n"
     if output is None:
-        click.echo(text, nl=not text.endswith("\n"))
+        click.echo(data, nl=False)
     else:
-        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        output.write_bytes(data)
         click.echo(f"wrote {output}", err=True)
 
 
@@ -110,7 +113,9 @@ def audit(file: Path, rulesets: tuple[str, ...], as_of: dt.date | None, strict: 
     report = compliance.audit(file, rulesets=rulesets or compliance.DEFAULT_RULESETS,
                               as_of=as_of, strict=strict)
     if fmt == "json":
-        _emit(report.model_dump_json(indent=2), output)
+        from compliance.report.render import render
+
+        _emit(render(report, "json"), output)
     else:
         from compliance.report.text import render_audit
 
