@@ -182,7 +182,6 @@ PHASE_TARGETS: tuple[tuple[str, str, str], ...] = (
      "read_bom: Package.scan_exact (fallback, irregular sheets only)"),
     ("compliance.reader.bom", "locate_columns", "read_bom: locate_columns"),
     ("compliance.reader.review", "review_sheet", "read_bom: review_sheet (scan findings)"),
-    ("compliance.reader.bom", "_cell_findings", "read_bom: _cell_findings"),
     ("compliance.reader.bom", "_assemble", "read_bom: _assemble (total)"),
     ("compliance.reader.bom", "parse_sheet", "read_bom: _assemble: parse_sheet (typing)"),
     ("compliance.reader.bom", "_drop_unusable", "read_bom: _assemble: _drop_unusable"),
