@@ -25,28 +25,24 @@ def prefetched(source: Iterable[T], depth: int = 4) -> Iterator[T]:
     items: queue.Queue[object] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
-    def produce() -> None:
-        try:
-            for item in source:
-                while not stop.is_set():
-                    try:
-                        items.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            _put(_DONE)
-        except BaseException as exc:  # handed to the consumer, which raises it
-            _put(exc)
-
-    def _put(item: object) -> None:
+    def put(item: object) -> bool:
+        """Hand ``item`` over; False once the consumer has stopped."""
         while not stop.is_set():
             try:
                 items.put(item, timeout=0.1)
-                return
+                return True
             except queue.Full:
                 continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in source:
+                if not put(item):
+                    return
+            put(_DONE)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            put(exc)
 
     worker = threading.Thread(target=produce, name="compliance-inflate", daemon=True)
     worker.start()
