@@ -82,6 +82,9 @@ def evaluate_prohibited(
     evaluated: list[pl.DataFrame] = []
     in_force: dict[str, bool] = {}
     for ids in groups:
+        for bid in ids:  # first, so every battery lists the values it used in the same order
+            for name in names:
+                lookups[bid].get(name)
         probe = lookups[ids[0]]
         active = probe.get(req.in_force) is True
         relief = req.relief is not None and probe.get(req.relief.in_force) is True
@@ -91,11 +94,7 @@ def evaluate_prohibited(
             tests.append(shared(("entity tests", id(rs), id(sheets), req.entity_test, values),
                                 lambda probe=probe: EntityTests(rs, sheets, probe)))
         index = test_index[values]
-        for name in names:
-            probe.get(name)
         for bid in ids:
-            for name in names:
-                lookups[bid].get(name)
             in_force[bid] = active
         if not active:
             continue
