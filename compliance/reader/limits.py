@@ -55,6 +55,7 @@ _ALLOWED_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")
 _EOCD = b"PK\x05\x06"
 _STEP = 1 << 20  # inflate at most this much at a time
+_PREFETCH_FROM = 4 << 20  # inflated size from which a member is inflated on its own thread
 
 
 def _unsafe(message: str, name: str) -> UnusableInputError:
@@ -186,7 +187,9 @@ def verified_pieces(info: zipfile.ZipInfo, data: bytes, name: str) -> Iterator[b
         done = True
     else:
         inflating, state = _inflate(raw)
-        pieces = prefetched(inflating)  # inflate on another core while the caller scans
+        # A large member inflates on another core while the caller scans it; a thread per
+        # small member (a workbook may have thousands) would cost more than it saves.
+        pieces = prefetched(inflating) if info.file_size > _PREFETCH_FROM else inflating
         done = False
     utf16 = None  # decided on the first piece: only a UTF-16 part can hide "<\0!"
     for piece in pieces:

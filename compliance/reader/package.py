@@ -162,8 +162,12 @@ class Package:
         self.unverified.discard(part.path)
 
     def iter_member(self, member: str) -> Iterator[bytes]:
-        """The member's bytes in blocks, inflated on another thread while the caller works."""
-        return prefetched(_read_blocks(self.zf, member), depth=2)  # blocks are 8 MiB
+        """The member's bytes in blocks; a large one is inflated on another thread while the
+        caller works."""
+        blocks = _read_blocks(self.zf, member)
+        if self.zf.getinfo(member).file_size <= _CHUNK:
+            return blocks
+        return prefetched(blocks, depth=2)  # blocks are 8 MiB
 
     def iter_chunks(self, part: SheetPart) -> Iterator[bytes]:
         """Yield the sheet XML in chunks that each end after a complete ``</row>``."""
