@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -143,16 +143,22 @@ class _SheetPlan:
     load: Future[Any]
 
 
-def _open_reader(data: bytes) -> Any:
-    """Open the cell reader (it parses the shared strings); a failure is returned, not raised."""
-    import fastexcel
-
+def _outcome(work: Callable[..., Any], *args: Any) -> Any:
+    """``work(*args)``, or the exception it raised: the reader's failures come back to the main
+    thread as values, to become findings or a refusal there."""
     try:
-        return fastexcel.read_excel(data)
+        return work(*args)
     except BaseException as exc:  # pyo3 panics derive from BaseException
         if isinstance(exc, KeyboardInterrupt | SystemExit | MemoryError):
             raise
         return exc
+
+
+def _open_reader(data: bytes) -> Any:
+    """Open the cell reader (it parses the shared strings); a failure is returned, not raised."""
+    import fastexcel
+
+    return _outcome(fastexcel.read_excel, data)
 
 
 def _load(opening: Future[Any], sheet_name: str) -> Any:
@@ -160,13 +166,12 @@ def _load(opening: Future[Any], sheet_name: str) -> Any:
     reader = opening.result()
     if isinstance(reader, BaseException):
         return reader
-    try:
+
+    def load() -> tuple[Any, pl.DataFrame]:
         sheet = reader.load_sheet(sheet_name, header_row=None, skip_rows=0, dtypes="string")
         return sheet, sheet.to_polars()
-    except BaseException as exc:  # pyo3 panics derive from BaseException
-        if isinstance(exc, KeyboardInterrupt | SystemExit | MemoryError):
-            raise
-        return exc
+
+    return _outcome(load)
 
 
 def _report_unknown_sheets(names: list[str], out: list[Finding]) -> None:

@@ -168,10 +168,14 @@ def verify_members(zf: zipfile.ZipFile, data: bytes, name: str, limits: Limits,
     sheet is inflated once for both the checks and the scan).
     """
     for info in zf.infolist():
-        if info.is_dir() or info.filename in skip:
-            continue
-        for _ in verified_pieces(info, data, name):
-            pass
+        if not info.is_dir() and info.filename not in skip:
+            verify_member(info, data, name)
+
+
+def verify_member(info: zipfile.ZipInfo, data: bytes, name: str) -> None:
+    """Inflate one member to its end, raising as :func:`verified_pieces` does."""
+    for _ in verified_pieces(info, data, name):
+        pass
 
 
 def verified_pieces(info: zipfile.ZipInfo, data: bytes, name: str) -> Iterator[bytes]:

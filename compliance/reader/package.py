@@ -33,6 +33,7 @@ from compliance.reader.limits import (
     Limits,
     check_archive,
     verified_pieces,
+    verify_member,
     verify_members,
 )
 from compliance.reader.prefetch import prefetched
@@ -101,7 +102,6 @@ class SheetScan:
     hidden_columns: list[tuple[int, int]] = field(default_factory=list)  # 1-based, inclusive
     merged: list[tuple[str, int, str, int]] = field(default_factory=list)
     formula_columns: dict[str, list[int]] = field(default_factory=dict)  # col -> [count, row]
-    cells: int = 0
     valued: int = 0  # cells whose XML holds a value (<v> or <is>): what the reader must return
     complete: bool = False  # True once every cell reference has been read (the exact scan)
 
@@ -145,14 +145,13 @@ class Package:
     def verify(self, part: SheetPart) -> None:
         """Verify a sheet part (size, CRC, no DTD) unless that is already done."""
         if part.path in self.unverified:
-            for _ in self.verified_chunks(part):
-                pass
+            verify_member(self.zf.getinfo(part.path), self.data, self.name)
+            self.unverified.discard(part.path)
 
     def verify_rest(self) -> None:
         """Verify the sheet parts no scan has read, so every member is checked in the end."""
         for path in sorted(self.unverified):
-            for _ in verified_pieces(self.zf.getinfo(path), self.data, self.name):
-                pass
+            verify_member(self.zf.getinfo(path), self.data, self.name)
         self.unverified.clear()
 
     def verified_chunks(self, part: SheetPart) -> Iterator[bytes]:
@@ -243,8 +242,7 @@ class Package:
                 row_refs = _ROW_R.findall(chunk)
             row_numbers = list(map(int, row_refs))
             if row_numbers:
-                if row_numbers[0] <= last_row or any(
-                        map(operator.ge, row_numbers, row_numbers[1:])):
+                if rows_out_of_order(row_numbers, last_row):
                     for row in row_numbers:
                         if row <= last_row:
                             scan.row_order_problems.append((last_row, row))
@@ -257,7 +255,6 @@ class Package:
             if b"hidden=" in chunk:
                 scan.hidden_rows.extend(map(int, _HIDDEN_ROW.findall(chunk)))
             if refs:
-                scan.cells += len(refs)
                 distinct = set(refs)
                 cols.update(map(bytes.rstrip, distinct, repeat(_DIGITS)))
                 if max(map(len, distinct)) >= 8:  # far cells: check the cells' own rows
@@ -426,6 +423,11 @@ def _as_indexes(digits: list[bytes]) -> pl.Series:
     return pl.Series("index", digits, dtype=pl.Binary).cast(pl.String).cast(pl.Int64, strict=False)
 
 
+def rows_out_of_order(rows: list[int], last_row: int) -> bool:
+    """True unless ``rows`` rise strictly, starting above ``last_row`` (the previous chunk's)."""
+    return bool(rows) and (rows[0] <= last_row or any(map(operator.ge, rows, rows[1:])))
+
+
 def column_index(letters: str) -> int:
     """Excel column letters -> 1-based index (A -> 1, XFD -> 16384)."""
     n = 0
@@ -510,26 +512,19 @@ def _gather(pieces: Iterator[bytes], size: int) -> Iterator[bytes]:
 
 def _row_chunks(blocks: Iterator[bytes]) -> Iterator[bytes]:
     """Re-cut blocks of sheet XML so that each chunk ends after a complete ``</row>``."""
-    carry = b""
-    for block in blocks:
-        data = carry + block
-        cut = data.rfind(b"</row>")
-        if cut < 0:
-            carry = data
-            continue
-        cut += len(b"</row>")
-        yield data[:cut]
-        carry = data[cut:]
-    if carry:
-        yield carry
+    return _split_blocks(blocks, b"</row>", after=True)
 
 
-def _split_blocks(blocks: Iterator[bytes], sep: bytes) -> Iterator[bytes]:
-    """Re-cut a byte stream so no occurrence of ``sep`` straddles two blocks."""
+def _split_blocks(blocks: Iterator[bytes], sep: bytes, *, after: bool = False
+                  ) -> Iterator[bytes]:
+    """Re-cut a byte stream at the last ``sep`` of each block, so no occurrence of ``sep``
+    straddles two blocks; with ``after``, cut after it (each block then ends with ``sep``)."""
     carry = b""
     for block in blocks:
         data = carry + block
         cut = data.rfind(sep)
+        if cut >= 0 and after:
+            cut += len(sep)
         if cut <= 0:
             carry = data
             continue

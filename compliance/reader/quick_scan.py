@@ -23,7 +23,6 @@ because the cell reader may only load a sheet that is known to be safe:
 
 from __future__ import annotations
 
-import operator
 import re
 from functools import lru_cache
 
@@ -37,6 +36,7 @@ from compliance.reader.package import (
     SheetScan,
     _as_indexes,
     _hidden_columns,
+    rows_out_of_order,
 )
 
 # A row tag whose first attribute is not its number (or that has none). Its cells carry their
@@ -96,9 +96,7 @@ def findings(package: Package, part: SheetPart, scan: SheetScan, *, want_percent
         if index == 0:
             scan.hidden_columns = _hidden_columns(chunk)
         rows = list(map(int, _ROW_R.findall(chunk)))
-        out_of_order = bool(rows) and (rows[0] <= last_row
-                                       or any(map(operator.ge, rows, rows[1:])))
-        if out_of_order or _UNNUMBERED_ROW.search(chunk):
+        if rows_out_of_order(rows, last_row) or _UNNUMBERED_ROW.search(chunk):
             scan.replace_with(package.scan_exact(part, want_percent=want_percent))
             return
         last_row = rows[-1] if rows else last_row
