@@ -14,7 +14,6 @@ so logs and pipes stay clean.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import sys
 import time
@@ -129,43 +128,35 @@ def _progress(show: bool) -> Any:
 
 def render_text(result: BatchResult, *, color: bool = False) -> str:
     """A summary table: one row per file, then skipped files and the totals."""
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
+    from compliance.report.terminal import Painter, clean, table
 
-    buf = io.StringIO()
-    console = Console(file=buf, force_terminal=color, no_color=not color, width=110,
-                      highlight=False, soft_wrap=False)
+    paint = Painter(color)
     style = {Status.PASS: "green", Status.FAIL: "red", Status.INSUFFICIENT_DATA: "yellow",
              Status.NOT_APPLICABLE: "dim"}
-    console.print(f"[bold]Audit of {escape(str(result.folder))}[/bold]: "
-                  f"{len(result.items)} workbook{'s' if len(result.items) != 1 else ''}")
-    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-    for name in ("file", "status", "batteries", "pass", "fail", "no data", "n/a", "exit",
-                 "note"):
-        table.add_column(name, justify="right" if name in (
-            "batteries", "pass", "fail", "no data", "n/a", "exit") else "left",
-            overflow="fold")
+    out = [paint(f"Audit of {clean(result.folder)}", "bold") + f": {len(result.items)} "
+           f"workbook{'s' if len(result.items) != 1 else ''}"]
+    rows: list[tuple[str | tuple[str, str], ...]] = []
     for item in result.items:
         if item.report is not None:
             s = item.report.summary
             st = item.report.status
             note = f"{s.errors} input errors" if s.errors else ""
-            table.add_row(escape(item.path.name), f"[{style[st]}]{st.value}[/{style[st]}]",
-                          str(s.batteries), str(s.passed), str(s.failed),
-                          str(s.insufficient_data), str(s.not_applicable), str(item.exit_code),
-                          note)
+            rows.append((clean(item.path.name), (st.value, style[st]), str(s.batteries),
+                         str(s.passed), str(s.failed), str(s.insufficient_data),
+                         str(s.not_applicable), str(item.exit_code), note))
         else:
-            table.add_row(escape(item.path.name), "[red]unusable[/red]", "", "", "", "", "",
-                          str(item.exit_code),
-                          escape(f"error [{item.error_code}]: {item.message}"))
-    console.print(table)
+            rows.append((clean(item.path.name), ("unusable", "red"), "", "", "", "", "",
+                         str(item.exit_code),
+                         clean(f"error [{item.error_code}]: {item.message}")))
+    out.extend(table(paint, ("file", "status", "batteries", "pass", "fail", "no data", "n/a",
+                             "exit", "note"), rows,
+                     right=("batteries", "pass", "fail", "no data", "n/a", "exit")))
     for path, why in result.skipped:
-        console.print(f"[dim]note: {escape(path.name)}: {escape(why)}[/dim]")
+        out.append(paint(clean(f"note: {path.name}: {why}"), "dim"))
     if not result.items:
-        console.print("no *.xlsx workbooks found")
-    console.print(f"exit code {result.exit_code} (the worst of the files)")
-    return buf.getvalue()
+        out.append("no *.xlsx workbooks found")
+    out.append(f"exit code {result.exit_code} (the worst of the files)")
+    return "\n".join(out) + "\n"
 
 
 def render_json(result: BatchResult) -> bytes:

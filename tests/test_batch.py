@@ -100,6 +100,13 @@ def test_batch_command_text_json_csv(folder: Path) -> None:
     assert "a-broken.xlsx unusable" in flat and "error [not-a-workbook]" in flat
     assert "~$b-pass.xlsx: Excel lock file" in flat
     assert "exit code 3 (the worst of the files)" in flat
+    lines = text.stdout.splitlines()
+    assert lines[1:4] == [
+        "file           status    batteries  pass  fail  no data  n/a  exit  note",
+        "a-broken.xlsx  unusable" + " " * 42 + "3  error "
+        "[not-a-workbook]: this is a plain text file, not an .xlsx workbook",
+        "b-pass.xlsx    pass              1     1     0        0    0     0",
+    ]
 
     as_json = runner.invoke(main, ["audit", str(folder), "--format", "json"])
     doc = json.loads(as_json.stdout)
