@@ -6,10 +6,11 @@ Two passes, both before any XML parser or the fast cell reader sees the package:
    compression ratios, compression methods, encryption flags, members that overlap (the
    "better zip bomb" trick) and a directory whose entry count disagrees with its records.
 2. :func:`verify_members` inflates every member once, in bounded steps, straight from the raw
-   bytes (not through :mod:`zipfile`, which silently stops at the declared size): a member that
-   inflates beyond its declared size is a zip bomb and is refused the moment it does; the CRC
-   must match; and no part may carry a ``<!DOCTYPE`` or ``<!ENTITY`` declaration, so neither
-   ``defusedxml`` nor the fast cell reader is ever handed entity expansion or external entities.
+   bytes (with :mod:`compliance.reader.inflate`, not through :mod:`zipfile`, which silently
+   stops at the declared size): a member that inflates beyond its declared size is a zip bomb
+   and is refused the moment it does; the CRC must match; and no part may carry a
+   ``<!DOCTYPE`` or ``<!ENTITY`` declaration, so neither ``defusedxml`` nor the fast cell
+   reader is ever handed entity expansion or external entities.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ import itertools
 import re
 import struct
 import zipfile
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from compliance.errors import UnusableInputError
+from compliance.reader import inflate
 from compliance.reader.prefetch import prefetched
 
 
@@ -204,16 +205,20 @@ def verified_pieces(info: zipfile.ZipInfo, data: bytes, name: str) -> Iterator[b
             raise _unsafe(
                 f"{info.filename} inflates beyond the {info.file_size} bytes it declares; "
                 "this is a zip bomb or a forged archive", name)
-        crc = zlib.crc32(piece, crc)
-        window = tail + piece
-        # Every declaration starts with "<!" (UTF-8) or "<\0!" (UTF-16): test those cheap
-        # substrings before running the pattern over the whole window.
-        if (b"<!" in window or (utf16 and b"<\x00!" in window)) and _DTD.search(window):
-            raise _unsafe(
-                f"{info.filename} contains a DOCTYPE or ENTITY declaration; workbooks "
-                "never need one, and it can hide entity-expansion or external-entity "
-                "attacks", name)
-        tail = window[-_OVERLAP:]
+        crc = inflate.crc32(piece, crc)
+        # Every declaration holds a "!": sheet XML rarely does, and a one-byte search is far
+        # cheaper than one for "<!" in text full of "<" (or than copying the piece into a
+        # window), so only a window with a "!" is searched further. Every declaration starts
+        # with "<!" (UTF-8) or "<\0!" (UTF-16): test those cheap substrings before running the
+        # pattern over the whole window.
+        if b"!" in piece or b"!" in tail:
+            window = tail + piece
+            if (b"<!" in window or (utf16 and b"<\x00!" in window)) and _DTD.search(window):
+                raise _unsafe(
+                    f"{info.filename} contains a DOCTYPE or ENTITY declaration; workbooks "
+                    "never need one, and it can hide entity-expansion or external-entity "
+                    "attacks", name)
+        tail = piece[-_OVERLAP:] if len(piece) >= _OVERLAP else (tail + piece)[-_OVERLAP:]
         yield piece
     if not done and not state["eof"]:
         raise _damaged(f"{info.filename} is cut short (damaged or truncated file)", name)
@@ -228,7 +233,7 @@ def _inflate(raw: memoryview):  # type: ignore[no-untyped-def]
     state = {"eof": False}
 
     def gen():  # type: ignore[no-untyped-def]
-        inflater = zlib.decompressobj(-15)
+        inflater = inflate.raw_inflater()
         try:
             for i in range(0, len(raw), _STEP):
                 chunk = raw[i: i + _STEP].tobytes()
@@ -244,7 +249,7 @@ def _inflate(raw: memoryview):  # type: ignore[no-untyped-def]
             if rest:
                 yield rest
             state["eof"] = inflater.eof
-        except zlib.error:
+        except inflate.error:
             state["eof"] = False
             return
 

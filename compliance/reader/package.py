@@ -36,7 +36,6 @@ from compliance.reader.limits import (
     verify_member,
     verify_members,
 )
-from compliance.reader.prefetch import prefetched
 
 if TYPE_CHECKING:
     import polars as pl
@@ -155,25 +154,26 @@ class Package:
         self.unverified.clear()
 
     def verified_chunks(self, part: SheetPart) -> Iterator[bytes]:
-        """Like :meth:`iter_chunks`, verifying the part on the way (its first reading)."""
-        pieces = verified_pieces(self.zf.getinfo(part.path), self.data, self.name)
-        yield from _row_chunks(_gather(pieces, _CHUNK))
+        """The sheet XML in chunks that each end after a complete ``</row>``, verified on the
+        way (as every reading is); read to its end, the part no longer awaits verification."""
+        yield from _row_chunks(self.iter_member(part.path))
         self.unverified.discard(part.path)
 
     def iter_member(self, member: str) -> Iterator[bytes]:
-        """The member's bytes in blocks; a large one is inflated on another thread while the
-        caller works."""
-        blocks = _read_blocks(self.zf, member)
-        if self.zf.getinfo(member).file_size <= _CHUNK:
-            return blocks
-        return prefetched(blocks, depth=2)  # blocks are 8 MiB
+        """The member's bytes in blocks of about 8 MiB.
+
+        Every reading goes through :func:`verified_pieces` (the inflate of
+        :mod:`compliance.reader.inflate`, isal where available), so a later reading repeats the
+        first one's checks: it never yields a byte beyond the declared size, and damaged data
+        raises :class:`UnusableInputError` as on the first reading. A large member is inflated
+        on another thread while the caller works.
+        """
+        return _gather(verified_pieces(self.zf.getinfo(member), self.data, self.name), _CHUNK)
 
     def iter_chunks(self, part: SheetPart) -> Iterator[bytes]:
-        """Yield the sheet XML in chunks that each end after a complete ``</row>``."""
-        if part.path in self.unverified:
-            yield from self.verified_chunks(part)
-            return
-        yield from _row_chunks(self.iter_member(part.path))
+        """Yield the sheet XML in chunks that each end after a complete ``</row>`` (the first
+        reading of a deferred sheet verifies it: see :meth:`verified_chunks`)."""
+        return self.verified_chunks(part)
 
     # Shared strings -------------------------------------------------------------------------
 
@@ -485,15 +485,6 @@ def _sst_out_of_range_pattern(count: int) -> re.Pattern[bytes]:
         more = len(text)
         digits = rb"\d{%d,}|[%d-9]\d{%d}" % (more + 1, first, more - 1)
     return re.compile(rb"\bt=\"s\"[^>]*>\s*<v>\s*(" + digits + rb")\s*</v>")
-
-
-def _read_blocks(zf: zipfile.ZipFile, member: str) -> Iterator[bytes]:
-    with zf.open(member) as fh:
-        while True:
-            block = fh.read(_CHUNK)
-            if not block:
-                return
-            yield block
 
 
 def _gather(pieces: Iterator[bytes], size: int) -> Iterator[bytes]:

@@ -1,6 +1,6 @@
 """Run a producer of byte blocks on its own thread, a few blocks ahead of the consumer.
 
-Inflating a sheet (``zlib`` releases the GIL) then overlaps the consumer's byte scanning,
+Inflating a sheet (isal and zlib release the GIL) then overlaps the consumer's byte scanning,
 which holds it: on two cores the scan no longer waits for the inflate.
 """
 
