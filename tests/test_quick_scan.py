@@ -211,3 +211,16 @@ def test_the_polars_count_finds_whatever_the_byte_pattern_finds(tag: str) -> Non
 def test_a_chunk_that_is_not_utf8_is_left_to_the_byte_patterns() -> None:
     chunk = b'<row r="5"><c r="A5" t="s"><v>1</v></c><c r="B5" t="inlineStr"><is><t>\xff</t>'
     assert quick_scan._counts(chunk + b"</is></c></row>", "N", 7) == (1, 1)
+
+
+def test_a_chunk_is_counted_in_pieces_cut_after_whole_rows() -> None:
+    rows = [f'<row r="{r}"><c r="A{r}" t="s"><v>{r}</v></c></row>'.encode()
+            for r in range(1, 401)]
+    rows[337] = b'<row r="338"><c r="A338" t="s"><v>1</v></c><c r="Q338"><v>2</v></c></row>'
+    chunk = b"".join(rows)
+    pieces = quick_scan._row_pieces(chunk)
+    assert len(pieces) == quick_scan._PIECES
+    assert b"".join(pieces) == chunk
+    assert all(p.endswith(b"</row>") for p in pieces)
+    assert quick_scan._counts(chunk, "N", 7) == (1, 400)  # Q338 lies in the last piece
+    assert quick_scan._row_pieces(b'<row r="1"></row>') == [b'<row r="1"></row>']

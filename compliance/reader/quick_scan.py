@@ -155,12 +155,33 @@ def _counts(chunk: bytes, max_col: str, digits: int) -> tuple[int, int]:
     import polars as pl
 
     try:
-        text = pl.Series([chunk], dtype=pl.Binary).cast(pl.String)
+        text = pl.Series(_row_pieces(chunk), dtype=pl.Binary).cast(pl.String)
     except pl.exceptions.ComputeError:  # not UTF-8: the byte patterns decide
         return 1, chunk.count(b't="s"')
-    row = pl.select(text.str.count_matches(_irregular_text(max_col, digits)).alias("irregular"),
-                    text.str.count_matches('t="s"', literal=True).alias("shared")).row(0)
+    row = pl.select(
+        pl.lit(text).str.count_matches(_irregular_text(max_col, digits)).sum().alias("irregular"),
+        pl.lit(text).str.count_matches('t="s"', literal=True).sum().alias("shared")).row(0)
     return int(row[0]), int(row[1])
+
+
+_PIECES = 4
+
+
+def _row_pieces(chunk: bytes) -> list[bytes]:
+    """``chunk`` cut after ``</row>`` into about :data:`_PIECES` parts, so that polars spreads
+    the pattern over its threads (a cell never spans a row's end, so no match is cut)."""
+    step = len(chunk) // _PIECES
+    pieces = []
+    start = 0
+    for _ in range(_PIECES - 1):
+        cut = chunk.find(b"</row>", start + step)
+        if cut < 0 or cut + len(b"</row>") >= len(chunk):
+            break
+        cut += len(b"</row>")
+        pieces.append(chunk[start:cut])
+        start = cut
+    pieces.append(chunk[start:])
+    return pieces
 
 
 def _beyond(max_col: str, digits: int, digit: str) -> str:
