@@ -8,7 +8,9 @@ the rules engine then treats the unknown as a data gap wherever it could change 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
@@ -60,13 +62,24 @@ def parse_sheet(
             text = pl.when(text == "").then(None).otherwise(text)
         exprs.append(text.alias(col.name))
     frame = sheet.frame.with_columns(exprs)  # one pass, the columns in parallel
-    for col in sheet.spec.columns:
-        converter = _CONVERTERS.get(col.kind)
-        if converter is None:
-            continue
-        letter = sheet.letters.get(col.name)
-        frame = converter(frame, col, sheet, letter, out, percent_cells or set(), date1904)
-    return frame
+    cells = percent_cells or set()
+
+    def convert(col: Column) -> tuple[pl.Series, list[Finding]]:
+        """One column, converted on its own (with the row numbers its findings need)."""
+        found: list[Finding] = []
+        part = _CONVERTERS[col.kind](frame.select(ROW, col.name), col, sheet,
+                                     sheet.letters.get(col.name), found, cells, date1904)
+        return part.get_column(col.name), found
+
+    # A column's conversion needs no other column, and polars releases the GIL while it
+    # works, so the columns convert side by side; findings keep the contract's column order.
+    typed = [c for c in sheet.spec.columns if c.kind in _CONVERTERS]
+    with ThreadPoolExecutor(max_workers=min(len(typed), os.cpu_count() or 1) or 1,
+                            thread_name_prefix="compliance-parse") as pool:
+        results = list(pool.map(convert, typed))
+    for _series, found in results:
+        out.extend(found)
+    return frame.with_columns(series for series, _found in results)
 
 
 def _report(
