@@ -179,6 +179,8 @@ PHASE_TARGETS: tuple[tuple[str, str, str], ...] = (
      "read_bom: quick_scan.preflight (safety, before each load)"),
     ("compliance.reader.quick_scan", "findings",
      "read_bom: quick_scan.findings (overlaps the load)"),
+    ("compliance.reader.bom", "prepare_checks",
+     "read_bom: validate.prepare (pandera import, beside the load)"),
     ("compliance.reader.quick_scan", "confirm", "read_bom: quick_scan.confirm (value count)"),
     ("compliance.reader.package:Package", "scan_exact",
      "read_bom: Package.scan_exact (fallback, irregular sheets only)"),
@@ -225,7 +227,7 @@ def child_phases(path: str) -> dict[str, Any]:
     import compliance.engine.audit as audit_mod
 
     owners = {target: _resolve(target) for target, _a, _l in PHASE_TARGETS}
-    timer.add("imports (compliance, polars, fastexcel, pandera)", time.perf_counter() - started)
+    timer.add("imports (compliance, polars, fastexcel)", time.perf_counter() - started)
     original_read_excel = fastexcel.read_excel
 
     def read_excel(*args: Any, **kwargs: Any) -> Any:

@@ -32,6 +32,7 @@ from compliance.reader.parse import parse_sheet
 from compliance.reader.sheets import ROW, RawSheet, find_sheet, locate_columns
 from compliance.reader.source import InputFile, Source, load_source
 from compliance.reader.validate import check_frame
+from compliance.reader.validate import prepare as prepare_checks
 
 if TYPE_CHECKING:
     from compliance.reader.package import Package, SheetPart, SheetScan
@@ -254,6 +255,7 @@ def read_bom(source: Source | InputFile, *, name: str | None = None,
                                               loader.submit(_load, opening, actual))
             for plan in plans.values():
                 quick_scan.findings(package, plan.part, plan.scan, want_percent=plan.percent)
+            prepare_checks()  # the loads usually run on; import what the checks need meanwhile
             opened = opening.result()
             loaded = {name_: plan.load.result() for name_, plan in plans.items()}
         except BaseException:

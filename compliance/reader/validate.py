@@ -7,19 +7,32 @@ failure's position maps back to the row a person sees.
 
 from __future__ import annotations
 
-import pandera.polars as pa
+from typing import TYPE_CHECKING
+
 import polars as pl
-from pandera.errors import SchemaErrors
 
 from compliance import findings as F
-from compliance.contract import Kind, Sheet
+from compliance.contract import SHEETS, Kind, Sheet
 from compliance.findings import Finding
 from compliance.reader.sheets import ROW
+
+if TYPE_CHECKING:
+    import pandera.polars as pa
 
 _schemas: dict[str, pa.DataFrameSchema] = {}
 
 
+def prepare() -> None:
+    """Import pandera (about 0.2 s) and build the schemas now. :func:`read_bom` calls this
+    while the cell reader loads the sheets, when the main thread would otherwise wait, so the
+    import is not on the audit's critical path."""
+    for sheet in SHEETS:
+        schema_for(sheet)
+
+
 def schema_for(sheet: Sheet) -> pa.DataFrameSchema:
+    import pandera.polars as pa
+
     if sheet.name not in _schemas:
         columns: dict[str, pa.Column] = {}
         for col in sheet.columns:
@@ -40,6 +53,8 @@ def check_frame(
     out: list[Finding],
 ) -> set[int]:
     """Validate ``frame``; append findings and return the Excel rows that must be left out."""
+    from pandera.errors import SchemaErrors
+
     excluded: set[int] = set()
     try:
         schema_for(sheet).validate(frame, lazy=True)
