@@ -215,6 +215,35 @@ def _find_sheets(package: Package, names: list[str]
     return early, stats, wanted
 
 
+def _review_loaded(plan: _SheetPlan, result: Any, package: Package, out: list[Finding],
+                   limits: Limits, where: str) -> tuple[RawSheet | None, SheetStats]:
+    """One loaded sheet: its value count confirmed, its columns found and its scan's findings
+    reported; ``None`` (with a finding) when it cannot be used."""
+    from compliance.reader import quick_scan
+    from compliance.reader.review import review_sheet
+
+    spec, actual = plan.spec, plan.actual
+    if isinstance(result, BaseException):
+        quick_scan.explain_failure(package, plan.part, want_percent=plan.percent)
+        out.append(Finding.make(F.UNREADABLE_WORKBOOK,
+                                f"sheet '{actual}' cannot be read ({_first_line(result)})",
+                                sheet=actual))
+        return None, SheetStats(spec.name, actual, None)
+    sheet, grid = result
+    if grid.height > limits.max_rows:
+        raise UnusableInputError(f"sheet '{actual}' has {grid.height} rows "
+                                 f"(limit {limits.max_rows})", code="unsafe-workbook",
+                                 where=where)
+    values = grid.height * grid.width - sum(grid.null_count().row(0))
+    quick_scan.confirm(package, plan.part, plan.scan, want_percent=plan.percent, values=values)
+    absolute = [c.absolute_index for c in sheet.selected_columns]
+    raw = locate_columns(spec, actual, grid, absolute, out)
+    if raw is None:
+        return None, SheetStats(spec.name, actual, None)
+    raw = review_sheet(raw, plan.scan, plan.part, package, out, limits)
+    return raw, SheetStats(spec.name, actual, raw.header_row)
+
+
 def read_bom(source: Source | InputFile, *, name: str | None = None,
              limits: Limits = DEFAULT_LIMITS) -> Bom:
     """Read a BOM workbook (path, bytes or binary file object).
@@ -224,7 +253,7 @@ def read_bom(source: Source | InputFile, *, name: str | None = None,
     """
     from compliance.reader import quick_scan
     from compliance.reader.package import open_package
-    from compliance.reader.review import review_sheet, workbook_findings
+    from compliance.reader.review import workbook_findings
     from compliance.reader.sniff import ensure_xlsx
 
     infile = source if isinstance(source, InputFile) else load_source(source, name=name)
@@ -257,46 +286,32 @@ def read_bom(source: Source | InputFile, *, name: str | None = None,
                 quick_scan.findings(package, plan.part, plan.scan, want_percent=plan.percent)
             prepare_checks()  # the loads usually run on; import what the checks need meanwhile
             opened = opening.result()
-            loaded = {name_: plan.load.result() for name_, plan in plans.items()}
+            if isinstance(opened, BaseException):
+                raise UnusableInputError(f"the workbook cannot be read ({_first_line(opened)})",
+                                         code="unreadable-workbook", where=infile.name)
+            # Largest first, as loaded: each sheet is reviewed while the next one loads. Its
+            # findings are kept apart and reported in the contract's sheet order below.
+            reviewed: dict[str, tuple[RawSheet | None, list[Finding]]] = {}
+            for name_, plan in plans.items():
+                found: list[Finding] = []
+                raw, stats[name_] = _review_loaded(plan, plan.load.result(), package, found,
+                                                   limits, infile.name)
+                reviewed[name_] = raw, found
         except BaseException:
             loader.shutdown(wait=True, cancel_futures=True)
             raise
-    if isinstance(opened, BaseException):
-        raise UnusableInputError(f"the workbook cannot be read ({_first_line(opened)})",
-                                 code="unreadable-workbook", where=infile.name)
     package.verify_rest()
     raws: dict[str, RawSheet] = {}
     percent: dict[str, set[tuple[str, int]]] = {}
     for spec in SHEETS:
         out.extend(early[spec.name])
-        if spec.name not in plans:
+        if spec.name not in reviewed:
             continue
-        plan, result = plans[spec.name], loaded[spec.name]
-        actual = plan.actual
-        if isinstance(result, BaseException):
-            quick_scan.explain_failure(package, plan.part, want_percent=plan.percent)
-            out.append(Finding.make(F.UNREADABLE_WORKBOOK,
-                                    f"sheet '{actual}' cannot be read ({_first_line(result)})",
-                                    sheet=actual))
-            stats[spec.name] = SheetStats(spec.name, actual, None)
-            continue
-        sheet, grid = result
-        if grid.height > limits.max_rows:
-            raise UnusableInputError(f"sheet '{actual}' has {grid.height} rows "
-                                     f"(limit {limits.max_rows})", code="unsafe-workbook",
-                                     where=infile.name)
-        values = grid.height * grid.width - sum(grid.null_count().row(0))
-        quick_scan.confirm(package, plan.part, plan.scan, want_percent=plan.percent,
-                           values=values)
-        absolute = [c.absolute_index for c in sheet.selected_columns]
-        raw = locate_columns(spec, actual, grid, absolute, out)
-        if raw is None:
-            stats[spec.name] = SheetStats(spec.name, actual, None)
-            continue
-        raw = review_sheet(raw, plan.scan, plan.part, package, out, limits)
-        percent[spec.name] = plan.scan.percent_cells
-        raws[spec.name] = raw
-        stats[spec.name] = SheetStats(spec.name, actual, raw.header_row)
+        raw, found = reviewed[spec.name]
+        out.extend(found)
+        if raw is not None:
+            raws[spec.name] = raw
+            percent[spec.name] = plans[spec.name].scan.percent_cells
     stats_list = [stats[spec.name] for spec in SHEETS]
     bom = _assemble(raws, out, percent_cells=percent, date1904=package.date1904, source=infile,
                     stats=stats_list)
