@@ -40,7 +40,6 @@ def review_sheet(raw: RawSheet, scan: SheetScan, part: SheetPart, package: Packa
     sheet = raw.actual_name
     by_letter = {letter: col for col, letter in raw.letters.items()}
     first = raw.header_row + 1
-    data_rows = set(raw.frame.get_column(ROW).to_list())
     keys = {c.name for c in raw.spec.columns if c.nonblank} | set(raw.spec.key)
     unknown: dict[int, set[str]] = {}  # row -> columns to read as unknown
 
@@ -91,6 +90,9 @@ def review_sheet(raw: RawSheet, scan: SheetScan, part: SheetPart, package: Packa
             else:
                 unknown.setdefault(row, set()).add(column)
 
+    # The data rows as a set only when some row is hidden or struck (a million ints otherwise).
+    data_rows = (set(raw.frame.get_column(ROW).to_list())
+                 if scan.hidden_rows or scan.struck_cells else set())
     if scan.hidden_rows:
         hidden = sorted(r for r in scan.hidden_rows if r in data_rows)
         if hidden:
