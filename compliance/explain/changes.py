@@ -71,23 +71,34 @@ def parse_set(text: str) -> ChangeRequest:
     return ChangeRequest(target.strip(), field.strip(), value, origin=f"--set {text}")
 
 
-def _field_sheets(field: str) -> tuple[str, list[str]]:
-    """The canonical column name and the sheets that have it as a changeable column."""
+def _field_sheets(field: str, *, where: str | None = None) -> tuple[str, list[str]]:
+    """The canonical column name and the sheets that have it as a changeable column.
+
+    A row is named by its sheet's key, so a sheet without one (``value_added``: several rows
+    per mineral line, none unique) has no row a change could name; its columns are left out,
+    and a column only such sheets have is refused with a message saying so.
+    """
     wanted = normalise_header(field)
     sheets: list[str] = []
+    keyless: list[str] = []
     canonical = None
     keys = {k for spec in SHEETS for k in spec.key}
     for spec in SHEETS:
         for col in spec.columns:
             if normalise_header(col.name) == wanted:
                 canonical = col.name
-                if col.name not in keys:
-                    sheets.append(spec.name)
+                if col.name in keys:
+                    continue
+                (sheets if spec.key else keyless).append(spec.name)
     if canonical is None:
-        raise ChangeError(f"'{field}' is not a column of the workbook contract")
+        raise ChangeError(f"'{field}' is not a column of the workbook contract", where=where)
+    if not sheets and keyless:
+        raise ChangeError(f"'{canonical}' is a column of the {' and '.join(keyless)} sheet, "
+                          "whose rows have no identifier a change could name; edit the "
+                          "workbook instead", where=where)
     if not sheets:
         raise ChangeError(f"'{canonical}' is an identifier; change the other columns of a row, "
-                          "not its key")
+                          "not its key", where=where)
     return canonical, sheets
 
 
@@ -97,7 +108,7 @@ def _item_column(sheet: str) -> str:
 
 def resolve(bom: Bom, request: ChangeRequest) -> ResolvedChange:
     """Find the one row a change names and read its value as a cell."""
-    column, sheets = _field_sheets(request.field)
+    column, sheets = _field_sheets(request.field, where=request.origin or None)
     matches: list[tuple[str, int, str | None, str]] = []
     for sheet in sheets:
         matches += _matches(bom, sheet, request.target, request.battery)
@@ -234,7 +245,7 @@ def apply(bom: Bom, changes: Sequence[ResolvedChange]) -> tuple[Bom, list[CellCh
         old = before[0] if before.len() else None
         dtype = frame.schema[ch.column]
         frames[ch.sheet] = frame.with_columns(
-            pl.when(mask).then(pl.lit(ch.value, dtype=dtype)).otherwise(pl.col(ch.column))
+            pl.when(mask).then(_literal(ch.value, dtype)).otherwise(pl.col(ch.column))
             .alias(ch.column))
         touched.add((bom.display_sheet(ch.sheet), ch.row, ch.column))
         records.append(CellChange(sheet=bom.display_sheet(ch.sheet), row=ch.row,
@@ -242,6 +253,18 @@ def apply(bom: Bom, changes: Sequence[ResolvedChange]) -> tuple[Bom, list[CellCh
                                   value=ch.text, before=as_text(old), after=as_text(ch.value)))
     findings = [f for f in bom.findings if (f.sheet, f.row, f.column) not in touched]
     return dataclasses.replace(bom, findings=findings, **frames), records
+
+
+def _literal(value: Any, dtype: pl.DataType) -> pl.Expr:
+    """One cell's value as a literal of the column's type.
+
+    A list cell (``restricted_lists``) is read as a Series of its items; ``pl.lit`` would take
+    that for a column of several values, so it is wrapped as a single list value instead.
+    """
+    if isinstance(value, pl.Series | list):
+        items = value.to_list() if isinstance(value, pl.Series) else value
+        return pl.lit(pl.Series([items], dtype=dtype)).first()
+    return pl.lit(value, dtype=dtype)
 
 
 def add_entities(bom: Bom, entities: Iterable[Mapping[str, Any]]) -> Bom:

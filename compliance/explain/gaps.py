@@ -17,6 +17,20 @@ ways "needs other gaps": it matters only together with them. A verdict that is a
 (pass, fail, not applicable) was decided by the engine's three-valued logic without the cell, so
 every gap on it is harmless and no fill is run. Row-level gaps (a row that could not be read at
 all) cannot be filled and are reported as not assessed.
+
+A ``provisional`` verdict is a pass or fail that rests on a ruleset value marked unconfirmed
+(its ``provisional_outcome``). It counts as decided: its gaps are harmless, since only the
+unconfirmed value, not the cell, could change it. A fill whose re-audit is provisional is an
+outcome like any other: the gap "can change" an ``insufficient_data`` verdict into, say,
+"provisional (pass)". Each outcome keeps the pass or fail it rests on, and outcomes are ranked
+from kindest to harshest as pass, provisional pass, not applicable, insufficient data,
+provisional fail, fail: a provisional outcome is as good or bad as the outcome it rests on, but
+less certain.
+
+The effect vocabulary is therefore the same whatever the statuses: ``harmless`` (every fill
+gives the current verdict), ``needs_other_gaps`` (every fill leaves it ``insufficient_data``),
+``can_change`` (some fill gives another verdict, a provisional one included) and
+``not_assessed`` (no fill was run).
 """
 
 from __future__ import annotations
@@ -39,8 +53,11 @@ from compliance.report.model import DataGap, Status, Verdict
 from compliance.rules.loader import LoadedRuleset
 from compliance.rules.model import Ruleset, Unit
 
-KINDNESS = {Status.PASS: 0, Status.NOT_APPLICABLE: 1, Status.INSUFFICIENT_DATA: 2,
-            Status.FAIL: 3}
+# From kindest to harshest; a provisional verdict ranks next to the outcome it rests on (see
+# the module's docstring), so it is looked up through ``kindness``.
+KINDNESS = {Status.PASS: 0, Status.NOT_APPLICABLE: 2, Status.INSUFFICIENT_DATA: 3,
+            Status.FAIL: 5}
+_PROVISIONAL_KINDNESS = {Status.PASS: 1, Status.FAIL: 4}
 _OUTSIDE_PREFERENCE = ("BR", "DE", "IN", "FR", "GB", "ID", "AR", "ZA")
 CLEARED_ID = "(cleared supplier)"
 FLAGGED_ID = "(flagged supplier)"
@@ -56,6 +73,23 @@ class _Subject:
     requirements: list[str]
     fills: list[Fill] | None  # None: cannot be filled (not assessed)
     why_not: str = ""
+
+
+def kindness(status: Status, provisional_outcome: Status | None = None) -> int:
+    """Rank of a verdict from kindest (0) to harshest, for the best and worst fill of a gap."""
+    if status is not Status.PROVISIONAL:
+        return KINDNESS[status]
+    if provisional_outcome is not None and provisional_outcome in _PROVISIONAL_KINDNESS:
+        return _PROVISIONAL_KINDNESS[provisional_outcome]
+    # Without the outcome it rests on, a provisional verdict is as undecided as a gap.
+    return KINDNESS[Status.INSUFFICIENT_DATA]
+
+
+def verdict_words(status: Status, provisional_outcome: Status | None = None) -> str:
+    """``pass``, ``insufficient_data``, ..., or ``provisional (pass)`` for a provisional one."""
+    if status is Status.PROVISIONAL and provisional_outcome is not None:
+        return f"{status.value} ({provisional_outcome.value})"
+    return status.value
 
 
 def change_dates(rs: Ruleset) -> list[dt.date]:
@@ -140,13 +174,20 @@ def analyse_gaps(
                       item_id=gap.item_id, message=gap.message,
                       requirements=subject.requirements, current=verdict.status)
         if decided:
+            # pass, fail, not applicable, or provisional: a pass or fail resting on an
+            # unconfirmed ruleset value, which the cell cannot change either.
+            shown = verdict_words(verdict.status, verdict.provisional_outcome)
             out.append(GapAnalysis(
                 **common, best=verdict.status, worst=verdict.status, effect="harmless",
-                note=f"harmless: the verdict is {verdict.status.value} whatever the cell "
-                     "holds"))
+                note=f"harmless: the verdict is {shown} whatever the cell holds"))
             continue
         if subject.fills is None:
             out.append(GapAnalysis(**common, effect="not_assessed", note=subject.why_not))
+            continue
+        if not subject.fills:  # every representative value was refused by the reader
+            out.append(GapAnalysis(**common, effect="not_assessed",
+                                   note="not assessed: no representative value can be read "
+                                        "into this cell"))
             continue
         if filled >= limit:
             skipped += 1
@@ -156,9 +197,10 @@ def analyse_gaps(
             continue
         filled += 1
         assert base is not None
-        outcomes = [GapOutcome(fill=label, status=_status_after(
-            make(base), loaded, battery_id, as_of)) for label, make in subject.fills]
-        out.append(_judge(common, verdict.status, outcomes))
+        outcomes = [_outcome_after(label, make(base), loaded, battery_id, as_of)
+                    for label, make in subject.fills]
+        out.append(_judge(common, verdict.status, outcomes,
+                          current_outcome=verdict.provisional_outcome))
     return out, skipped
 
 
@@ -168,32 +210,42 @@ def _only(bom: Bom, battery_id: str) -> Bom:
     return only_battery(bom, battery_id)
 
 
-def _status_after(bom: Bom, loaded: LoadedRuleset, battery_id: str,
-                  as_of: dt.date | None) -> Status:
+def _outcome_after(fill: str, bom: Bom, loaded: LoadedRuleset, battery_id: str,
+                   as_of: dt.date | None) -> GapOutcome:
+    """The battery's verdict once the gap is filled with ``fill``, from the engine."""
     report = compliance.audit(bom, [loaded], as_of=as_of)
     for battery in report.batteries:
         if battery.battery_id == battery_id:
-            return battery.verdicts[0].status
-    return Status.INSUFFICIENT_DATA
+            verdict = battery.verdicts[0]
+            return GapOutcome(fill=fill, status=verdict.status,
+                              provisional_outcome=verdict.provisional_outcome)
+    return GapOutcome(fill=fill, status=Status.INSUFFICIENT_DATA)
 
 
-def _judge(common: dict[str, Any], current: Status, outcomes: list[GapOutcome]) -> GapAnalysis:
-    statuses = {o.status for o in outcomes}
-    best = min(statuses, key=KINDNESS.__getitem__)
-    worst = max(statuses, key=KINDNESS.__getitem__)
-    by_status: dict[Status, list[str]] = {}
+def _judge(common: dict[str, Any], current: Status, outcomes: list[GapOutcome], *,
+           current_outcome: Status | None = None) -> GapAnalysis:
+    def rank(key: tuple[Status, Status | None]) -> int:
+        return kindness(*key)
+
+    # A verdict is its status and, for a provisional one, the pass or fail it rests on.
+    verdicts = {(o.status, o.provisional_outcome) for o in outcomes}
+    best = min(verdicts, key=rank)[0]
+    worst = max(verdicts, key=rank)[0]
+    by_verdict: dict[tuple[Status, Status | None], list[str]] = {}
     for o in outcomes:
-        by_status.setdefault(o.status, []).append(o.fill)
-    listing = "; ".join(f"{s.value} if {', '.join(fills)}"
-                        for s, fills in sorted(by_status.items(),
-                                               key=lambda kv: KINDNESS[kv[0]]))
-    if statuses == {current}:
+        by_verdict.setdefault((o.status, o.provisional_outcome), []).append(o.fill)
+    listing = "; ".join(f"{verdict_words(*key)} if {', '.join(fills)}"
+                        for key, fills in sorted(by_verdict.items(),
+                                                 key=lambda kv: rank(kv[0])))
+    if verdicts == {(current, current_outcome)}:
         if current is Status.INSUFFICIENT_DATA:
             effect = "needs_other_gaps"
             note = ("cannot settle the verdict on its own: still insufficient_data whichever "
                     "way it is filled; other gaps must be filled too")
         else:
-            effect, note = "harmless", f"harmless: {current.value} whichever way it is filled"
+            effect = "harmless"
+            note = (f"harmless: {verdict_words(current, current_outcome)} whichever way it is "
+                    "filled")
     else:
         effect, note = "can_change", f"can change the verdict: {listing}"
     return GapAnalysis(**common, best=best, worst=worst, effect=effect, outcomes=outcomes,

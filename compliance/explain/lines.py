@@ -6,16 +6,25 @@ the lines that carry it, so this module walks the BOM's rows for each battery an
 a row a data gap points at is unknown; every other row qualifies (or is clear). The engine stays
 the single source of verdicts; only the words for qualifying rows ("extracted in AU (an FTA
 country)") are derived here from the ruleset's condition.
+
+Every line is a workbook row. Where the report sums rows up (recycled content lists one line
+per material, with no row), the explanation lists the rows behind the sum instead: each row of
+a material with a minimum in force, its mass, whether it was recovered from waste, and its
+share of that material's mass, so every figure can be traced to the cells it came from.
+
+A provisional requirement (a pass or fail resting on an unconfirmed ruleset value) is explained
+like the outcome it rests on: the lines of a provisional fail block it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
 
-from compliance.engine.context import share_of, usd
+from compliance.engine.context import num, pct_down, share_of, usd
 from compliance.explain.gaps import analyse_gaps
 from compliance.explain.model import (
     BatteryExplanation,
@@ -24,12 +33,14 @@ from compliance.explain.model import (
     RequirementExplanation,
     VerdictExplanation,
 )
-from compliance.explain.words import lists_at, why_qualifies
+from compliance.explain.words import lists_at, value_at, why_qualifies
 from compliance.reader.bom import Bom
 from compliance.reader.sheets import ROW
 from compliance.report.model import AuditReport, RequirementResult, Status
 from compliance.rules.loader import LoadedRuleset
-from compliance.rules.model import ContentShare, ProhibitedEntity, Ruleset
+from compliance.rules.model import ContentShare, ProhibitedEntity, RecycledContent, Ruleset
+
+_ROW_KINDS = ContentShare | ProhibitedEntity | RecycledContent  # explained row by row
 
 
 def explain(
@@ -49,7 +60,7 @@ def explain(
             for req in verdict.requirements:
                 spec = rs.requirement(req.id)
                 rows = (parts.rows(spec.sheet, battery.battery_id)
-                        if isinstance(spec, ContentShare | ProhibitedEntity) else [])
+                        if isinstance(spec, _ROW_KINDS) else [])
                 requirements.append(explain_requirement(req, spec, rs, bom, rows))
             gaps, skipped = analyse_gaps(bom, loaded, battery.battery_id, verdict,
                                          as_of=report.as_of, limit=max_gaps)
@@ -88,18 +99,28 @@ def explain_requirement(
     elif isinstance(spec, ProhibitedEntity) and req.status is not Status.NOT_APPLICABLE \
             and req.date is not None:
         lines = _prohibited_lines(req, spec, bom, rows)
+    elif isinstance(spec, RecycledContent):
+        if req.status is not Status.NOT_APPLICABLE and req.date is not None:
+            lines = _recycled_lines(req, spec, rs, bom, rows)
     elif req.lines:
-        # A kind this module has no line model for: the report's own lines, as blocking.
+        # A kind this module has no line model for: the report's own lines, as blocking. A
+        # line without a row would be a summary of rows, not a row; its figures are in the
+        # requirement's explanation.
         standing = "violates" if req.comparison == "at_most" else "does_not_qualify"
         lines = [LineContribution(sheet=x.sheet, row=x.row, item_id=x.item_id,
                                   value_usd=x.value_usd, share_pct=x.share_pct,
-                                  status=standing, reason=x.reason,  # type: ignore[arg-type]
-                                  blocking=req.status is Status.FAIL, cells=x.cells)
-                 for x in req.lines]
-    blocking = sorted((x for x in lines if x.blocking),
-                      key=lambda x: (-(x.value_usd or 0), x.row))
-    rest = sorted((x for x in lines if not x.blocking),
-                  key=lambda x: (-(x.value_usd or 0), x.row))
+                                  mass_kg=x.mass_kg, status=standing,  # type: ignore[arg-type]
+                                  reason=x.reason, blocking=_outcome(req) is Status.FAIL,
+                                  cells=x.cells)
+                 for x in req.lines if x.row is not None]
+
+    def impact(x: LineContribution) -> tuple[Decimal, int]:
+        # Value for value-based rules, mass for mass-based ones (recycled content).
+        size = x.value_usd if x.value_usd is not None else x.mass_kg
+        return -(size or Decimal(0)), x.row
+
+    blocking = sorted((x for x in lines if x.blocking), key=impact)
+    rest = sorted((x for x in lines if not x.blocking), key=impact)
     ranked = [x.model_copy(update={"impact_rank": i}) for i, x in enumerate(blocking, 1)]
     return RequirementExplanation(
         id=req.id, title=req.title, kind=req.kind, status=req.status,
@@ -107,6 +128,11 @@ def explain_requirement(
         shortfall_pct=req.shortfall_pct, shortfall_usd=req.shortfall_usd,
         total_usd=req.total_usd, qualifying_usd=req.qualifying_usd,
         explanation=req.explanation, blocking_lines=len(ranked), lines=ranked + rest)
+
+
+def _outcome(req: RequirementResult) -> Status:
+    """The pass or fail a provisional requirement rests on; any other status as it is."""
+    return req.provisional_outcome or req.status
 
 
 def _gap_rows(req: RequirementResult, sheet: str) -> dict[int, list[str]]:
@@ -123,7 +149,7 @@ def _share_lines(req: RequirementResult, spec: ContentShare, rs: Ruleset, bom: B
     bad = {x.row: x for x in req.lines if x.sheet == sheet}
     unknown = _gap_rows(req, sheet)
     lists = lists_at(rs, spec.qualifies, req.date)
-    undecided = req.status in (Status.FAIL, Status.INSUFFICIENT_DATA)
+    undecided = _outcome(req) in (Status.FAIL, Status.INSUFFICIENT_DATA)
     total = req.total_usd
     out = []
     for rec in rows:
@@ -175,6 +201,65 @@ def _prohibited_lines(req: RequirementResult, spec: ProhibitedEntity, bom: Bom,
         else:
             out.append(LineContribution(**common, status="clear", blocking=False,
                                         reason=_cleared(spec, rec)))
+    return out
+
+
+def _recycled_lines(req: RequirementResult, spec: RecycledContent, rs: Ruleset, bom: Bom,
+                    rows: list[dict[str, Any]]) -> list[LineContribution]:
+    """The rows behind each material's recycled share: every row of a material with a minimum
+    in force on the requirement's date, with its mass and its share of the material's mass.
+
+    A row recovered from waste counts towards its material's share (qualifies); any other row
+    does not, and blocks the requirement when its material is short of its minimum (the report
+    lists those materials as lines without a row).
+    """
+    sheet = bom.display_sheet(spec.sheet)
+    minimums = {str(k).lower(): Decimal(str(v))
+                for k, v in (value_at(rs, spec.minimums, req.date) or {}).items()}
+    short = {x.item_id: x.reason for x in req.lines if x.row is None}
+    unknown = _gap_rows(req, sheet)
+    undecided = _outcome(req) in (Status.FAIL, Status.INSUFFICIENT_DATA)
+    mine = [rec for rec in rows if rec.get(spec.material) in minimums]
+    totals: dict[str, list[Decimal]] = {}  # material -> [mass, recovered mass], as the engine
+    for rec in mine:
+        mass = rec.get(spec.mass)
+        if mass is None:
+            continue
+        total = totals.setdefault(rec[spec.material], [Decimal(0), Decimal(0)])
+        total[0] += Decimal(mass)
+        if rec.get(spec.recovered) is True:
+            total[1] += Decimal(mass)
+    cells_of = [c for c in (bom.letter(spec.sheet, spec.mass),
+                            bom.letter(spec.sheet, spec.recovered)) if c]
+    out = []
+    for rec in mine:
+        row = rec[ROW]
+        material = rec[spec.material]
+        mass = rec.get(spec.mass)
+        mass_total, recovered = totals.get(material, [Decimal(0), Decimal(0)])
+        common = dict(sheet=sheet, row=row, item_id=str(rec[spec.item_id]), value_usd=None,
+                      mass_kg=None if mass is None else Decimal(mass),
+                      share_pct=share_of(mass, mass_total),
+                      cells=[f"{letter}{row}" for letter in cells_of])
+        if row in unknown or mass is None:
+            out.append(LineContribution(**common, status="unknown",
+                                        reason="; ".join(dict.fromkeys(unknown.get(row, [])))
+                                        or f"{spec.mass} is empty",
+                                        blocking=req.status is Status.INSUFFICIENT_DATA))
+            continue
+        share = recovered * 100 / mass_total if mass_total else Decimal(0)
+        below = material in short  # the report's line for a material short of its minimum
+        standing = (f"{material} {num(pct_down(share))} % recovered, "
+                    f"{num(minimums[material])} % required"
+                    + (": below the minimum" if below else ""))
+        of = f"{num(Decimal(mass))} of {num(mass_total)} kg of {material}"
+        if rec.get(spec.recovered) is True:
+            out.append(LineContribution(**common, status="qualifies", blocking=False,
+                                        reason=f"recovered from waste: {of}; {standing}"))
+        else:
+            out.append(LineContribution(**common, status="does_not_qualify",
+                                        reason=f"not recovered from waste: {of}; {standing}",
+                                        blocking=undecided and below))
     return out
 
 

@@ -15,6 +15,11 @@ from pydantic import Field
 from compliance.report.model import InputRef, Model, Status
 
 LineStatus = Literal["qualifies", "does_not_qualify", "unknown", "violates", "relieved", "clear"]
+# What filling a data gap does to its verdict (see compliance.explain.gaps): the same verdict
+# whatever the fill (harmless; always so for a decided verdict: pass, fail, not applicable or
+# provisional), another verdict for some fill (can_change; a provisional pass or fail counts as
+# another verdict than insufficient_data), still insufficient_data for every fill
+# (needs_other_gaps), or no fill run (not_assessed).
 GapEffect = Literal["harmless", "can_change", "needs_other_gaps", "not_assessed"]
 
 
@@ -29,7 +34,11 @@ class LineContribution(Model):
     row: int
     item_id: str
     value_usd: Decimal | None
-    share_pct: Decimal | None = Field(description="share of the requirement's total, 4 dp")
+    share_pct: Decimal | None = Field(
+        description="share of the requirement's total, 4 dp (for recycled content: of the "
+                    "mass of the row's material)")
+    mass_kg: Decimal | None = Field(
+        default=None, description="the row's mass, for mass-based rules (recycled content)")
     status: LineStatus
     reason: str
     blocking: bool = Field(description="the line keeps the requirement from passing")
@@ -61,6 +70,9 @@ class GapOutcome(Model):
 
     fill: str
     status: Status
+    provisional_outcome: Status | None = Field(
+        default=None, description="for a provisional status: the pass or fail it would be, "
+                                  "resting on ruleset values marked unconfirmed")
 
 
 class GapAnalysis(Model):
@@ -74,7 +86,11 @@ class GapAnalysis(Model):
     message: str
     requirements: list[str]
     current: Status
-    best: Status | None = Field(default=None, description="verdict with the kindest fill")
+    best: Status | None = Field(
+        default=None, description="verdict with the kindest fill (kindest first: pass, "
+                                  "provisional pass, not_applicable, insufficient_data, "
+                                  "provisional fail, fail; outcomes say which a provisional "
+                                  "one is)")
     worst: Status | None = Field(default=None, description="verdict with the harshest fill")
     effect: GapEffect
     outcomes: list[GapOutcome] = Field(default_factory=list)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from compliance.explain.model import Explanation, Horizon, Plan, WhatIf
+from compliance.engine.context import num
+from compliance.explain.model import Explanation, Horizon, LineContribution, Plan, WhatIf
 from compliance.explain.words import money, pct
 from compliance.report.model import Status
 from compliance.report.terminal import Painter, clean, table
@@ -52,6 +53,13 @@ def _value(status: Status | None) -> str:
     return "-" if status is None else status.value
 
 
+def _amount(line: LineContribution) -> str:
+    """A line's value, or its mass for a mass-based rule (recycled content has no value)."""
+    if line.value_usd is None and line.mass_kg is not None:
+        return f"{num(line.mass_kg)} kg"
+    return money(line.value_usd)
+
+
 def render_explanation(expl: Explanation, *, color: bool = False,
                        max_lines: int = MAX_LINES) -> str:
     paint = _Painter(color)
@@ -69,7 +77,7 @@ def render_explanation(expl: Explanation, *, color: bool = False,
                 if not req.lines:
                     continue
                 rows = [(str(line.impact_rank or ""), str(line.row), clean(line.item_id),
-                         money(line.value_usd), pct(line.share_pct),
+                         _amount(line), pct(line.share_pct),
                          (line.status.replace("_", " "), _LINE_STYLE[line.status]),
                          clean(line.reason))
                         for line in req.lines[:max_lines]]
