@@ -13,7 +13,14 @@ from test_engine import ENTITIES, component, mineral
 
 import compliance
 from compliance.engine import params
-from compliance.engine.context import column_rows, line_result, number_distinct, share_of, usd
+from compliance.engine.context import (
+    BatteryContext,
+    column_rows,
+    line_result,
+    number_distinct,
+    share_of,
+    usd,
+)
 from compliance.engine.scope import audit_scope, shared
 from compliance.reader.bom import Bom
 from compliance.report.model import LineResult
@@ -93,3 +100,22 @@ def test_remembered_ruleset_values_go_with_their_ruleset() -> None:
     del rs, lookup
     gc.collect()
     assert gone() is None and key not in params._MEMOS
+
+
+def test_values_read_once_per_group_are_what_each_battery_would_read() -> None:
+    rs = compliance.load_ruleset("us-ira-30d").ruleset
+    names = sorted(rs.parameters)
+    days = [None, dt.date(2020, 1, 1), dt.date(2023, 3, 27), dt.date(2023, 3, 28),
+            dt.date(2024, 6, 1), dt.date(2024, 6, 2), dt.date(2025, 12, 31), dt.date(2027, 1, 1)]
+    batteries = [BatteryContext(f"B{i}", i, None, {"placed_in_service": d}, "workbook")
+                 for i, d in enumerate(days)]
+    lookups, groups = params.group_by_values(rs, batteries, "placed_in_service", names)
+    assert any(len(ids) > 1 for ids in groups)  # some batteries take their group's values over
+    params.read_in_groups(lookups, groups, names)
+    for ctx in batteries:
+        alone = params.ParamLookup(rs, ctx.dates["placed_in_service"])
+        for name in names:
+            alone.get(name)
+        got = lookups[ctx.battery_id]
+        assert list(got.used.items()) == list(alone.used.items())
+        assert {n: got.get(n) for n in names} == {n: alone.get(n) for n in names}

@@ -83,9 +83,10 @@ def _run_audit(bom: Bom, rulesets: Sequence[LoadedRuleset], as_of: dt.date | Non
         by_requirement = [
             _scoped(req, rs, bom, contexts, _EVALUATORS[type(req)](req, rs, bom, contexts))
             for req in rs.requirements]
+        keyed = {r.date_basis for r in rs.requirements}  # the dates that select rule values
         for ctx in contexts:
             results = [_confirmation(r[ctx.battery_id], strict) for r in by_requirement]
-            per_battery.setdefault(ctx.battery_id, []).append(_verdict(rs, ctx, results))
+            per_battery.setdefault(ctx.battery_id, []).append(_verdict(rs, ctx, results, keyed))
             rows.setdefault(ctx.battery_id, (ctx.row, ctx.description))
     batteries = [
         battery_report(battery_id=bid, row=rows[bid][0], description=rows[bid][1],
@@ -207,15 +208,19 @@ def outcome(result: RequirementResult | Verdict) -> Status:
 _CREDIT = Effect.CREDIT.value
 
 
-def _verdict(rs: Ruleset, ctx: BatteryContext, results: list[RequirementResult]) -> Verdict:
-    statuses = [outcome(r) for r in results]
-    gating = [r for r in results if r.effect != _CREDIT]
-    credits = [r for r in results if r.effect == _CREDIT]
-    if Status.FAIL in statuses:
+def _verdict(rs: Ruleset, ctx: BatteryContext, results: list[RequirementResult],
+             keyed: set[str]) -> Verdict:
+    """One battery's verdict under a ruleset; ``keyed`` names the dates that select its values.
+
+    Each result's outcome is worked out once: this runs for every battery and ruleset."""
+    outcomes = [outcome(r) for r in results]
+    gating = [o for r, o in zip(results, outcomes, strict=True) if r.effect != _CREDIT]
+    credits = [(r, o) for r, o in zip(results, outcomes, strict=True) if r.effect == _CREDIT]
+    if Status.FAIL in outcomes:
         status = Status.FAIL
-    elif Status.INSUFFICIENT_DATA in statuses:
+    elif Status.INSUFFICIENT_DATA in outcomes:
         status = Status.INSUFFICIENT_DATA
-    elif all(outcome(r) is Status.NOT_APPLICABLE for r in (credits or results)):
+    elif all(o is Status.NOT_APPLICABLE for o in ([o for _, o in credits] or outcomes)):
         # No amount-bearing requirement applies: the battery is outside the ruleset's dates.
         status = Status.NOT_APPLICABLE
     else:
@@ -224,15 +229,13 @@ def _verdict(rs: Ruleset, ctx: BatteryContext, results: list[RequirementResult])
     credit: Decimal | None
     if not credits:
         credit = None  # the ruleset grants no amount (a policy, a cost-ratio condition)
-    elif any(outcome(r) is Status.FAIL for r in gating):
+    elif any(o is Status.FAIL for o in gating):
         credit = Decimal(0)
-    elif status is Status.NOT_APPLICABLE or Status.INSUFFICIENT_DATA in statuses:
+    elif status is Status.NOT_APPLICABLE or Status.INSUFFICIENT_DATA in outcomes:
         credit = None
-    elif credits:
-        credit = sum((r.credit_usd or Decimal(0) for r in credits
-                      if outcome(r) is Status.PASS), Decimal(0))
     else:
-        credit = None
+        credit = sum((r.credit_usd or Decimal(0) for r, o in credits if o is Status.PASS),
+                     Decimal(0))
     # Provisional only when the outcome rests on a provisional result: a requirement that fails
     # on firm values already decides a fail, whatever the provisional ones say.
     firm_fail = any(r.status is Status.FAIL for r in results)
@@ -240,15 +243,16 @@ def _verdict(rs: Ruleset, ctx: BatteryContext, results: list[RequirementResult])
                    and any(r.status is Status.PROVISIONAL for r in results))
 
     gaps = [g for r in results for g in r.gaps]
-    failing = [r for r in results if outcome(r) is Status.FAIL]
-    lacking = [r for r in results if outcome(r) is Status.INSUFFICIENT_DATA]
     if status is Status.PASS:
         summary = "meets every requirement" + (f"; credit {money(credit)}" if credit else "")
     elif status is Status.FAIL:
-        parts = ", ".join(r.id for r in failing)
+        parts = ", ".join(r.id for r, o in zip(results, outcomes, strict=True)
+                          if o is Status.FAIL)
         summary = f"fails {parts}" + (f"; credit {money(credit)}" if credit is not None else "")
     elif status is Status.INSUFFICIENT_DATA:
-        summary = (f"cannot decide {', '.join(r.id for r in lacking)}: {len(gaps)} data "
+        lacking = ", ".join(r.id for r, o in zip(results, outcomes, strict=True)
+                            if o is Status.INSUFFICIENT_DATA)
+        summary = (f"cannot decide {lacking}: {len(gaps)} data "
                    f"gap{'s' if len(gaps) != 1 else ''}")
     else:
         summary = "no requirement of this ruleset applies on the battery's dates"
@@ -256,7 +260,6 @@ def _verdict(rs: Ruleset, ctx: BatteryContext, results: list[RequirementResult])
     if provisional and status in (Status.PASS, Status.FAIL):
         shown = Status.PROVISIONAL
         summary = f"provisional ({status.value}): {summary}; rests on unconfirmed ruleset values"
-    keyed = {r.date_basis for r in rs.requirements}  # the dates that select rule values
     return verdict(
         ruleset=rs.id, status=shown, credit_usd=credit,
         dates={k: v for k, v in ctx.dates.items() if k in keyed},

@@ -279,13 +279,16 @@ def decimal_or_zero(x: Any) -> Decimal:
     return Decimal(0) if x is None else Decimal(x)
 
 
+# The rounding of a quantize is given by position: a keyword costs as much as the quantize.
+
+
 def pct_down(x: Decimal) -> Decimal:
     """A percentage for display, cut (never rounded up) to 4 places: 59.99999 shows 59.9999."""
-    return x.quantize(PCT_PLACES, rounding=ROUND_DOWN)
+    return x.quantize(PCT_PLACES, ROUND_DOWN)
 
 
 def pct_up(x: Decimal) -> Decimal:
-    return x.quantize(PCT_PLACES, rounding=ROUND_CEILING)
+    return x.quantize(PCT_PLACES, ROUND_CEILING)
 
 
 def share_of(value: object, total: object) -> Decimal | None:
@@ -299,7 +302,7 @@ def share_of(value: object, total: object) -> Decimal | None:
 
 
 def cents_up(x: Decimal) -> Decimal:
-    return x.quantize(CENT, rounding=ROUND_CEILING)
+    return x.quantize(CENT, ROUND_CEILING)
 
 
 def usd(x: object) -> Decimal | None:
@@ -314,7 +317,7 @@ def usd(x: object) -> Decimal | None:
 def money(x: Decimal | None) -> str:
     if x is None:
         return "unknown"
-    return f"${x.quantize(CENT, rounding=ROUND_HALF_EVEN):,}"
+    return f"${x.quantize(CENT, ROUND_HALF_EVEN):,}"
 
 
 def num(x: Decimal) -> str:

@@ -26,7 +26,7 @@ from compliance.engine.context import (
     share_of,
     usd,
 )
-from compliance.engine.params import group_by_values
+from compliance.engine.params import group_by_values, read_in_groups
 from compliance.reader.bom import Bom
 from compliance.reader.sheets import ROW
 from compliance.report.model import DataGap, LineResult, RequirementResult, Status
@@ -45,12 +45,11 @@ def evaluate_forbidden(
     lines = bom.frame(req.sheet).select(columns)
     parts: list[pl.DataFrame] = []
     lists_of: dict[str, dict[str, list[str]]] = {}
+    read_in_groups(lookups, groups, names)
     for ids in groups:
         found = {n: lookups[ids[0]].get(n) for n in names}
         lists = {n: list(v or []) for n, v in found.items()}
         for bid in ids:
-            for n in names:
-                lookups[bid].get(n)
             lists_of[bid] = lists
         expr = P.to_expr(req.forbidden, lists)
         if req.when is not None:

@@ -14,6 +14,7 @@ def evaluate_in_force(
 ) -> dict[str, RequirementResult]:
     results: dict[str, RequirementResult] = {}
     basis = rs.date_bases[req.date_basis]
+    base = result_base(req, None, None)  # the same for every battery but the date
     for ctx in batteries:
         day = ctx.dates.get(req.date_basis)
         lookup = ParamLookup(rs, day)
@@ -33,6 +34,6 @@ def evaluate_in_force(
             status = Status.NOT_APPLICABLE
             explanation = f"{basis.label} on {day}, before this ruleset's coverage begins"
         results[ctx.battery_id] = requirement_result(
-            **result_base(req, day, None), status=status, explanation=explanation, gaps=gaps,
+            **{**base, "date": day}, status=status, explanation=explanation, gaps=gaps,
             parameters=lookup.uses(), provisional=lookup.provisional)
     return results

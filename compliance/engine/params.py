@@ -107,6 +107,17 @@ class ParamLookup:
         self.used[name] = use
         return value
 
+    def adopt(self, other: ParamLookup, names: list[str]) -> None:
+        """Take ``names`` over from ``other``, which has read them, as if read here in that order.
+
+        Only for a lookup whose day has the same values in force as ``other``'s (batteries of
+        one group of :func:`group_by_values`): both would get the same converted value."""
+        values, used = self._values, self.used
+        for name in names:
+            if name not in values:
+                values[name] = other._values[name]
+                used[name] = other.used[name]
+
     def start(self, name: str) -> dt.date | None:
         """The start date of the value in force (a cheap key for grouping batteries)."""
         found = self._memo.in_force(self.ruleset, name, self.day)
@@ -141,3 +152,14 @@ def group_by_values(
             key = key_of_stretch[stretch] = tuple(lookup.start(n) for n in names)
         groups.setdefault(key, []).append(ctx.battery_id)
     return lookups, list(groups.values())
+
+
+def read_in_groups(lookups: dict[str, ParamLookup], groups: list[list[str]],
+                   names: list[str]) -> None:
+    """Read ``names`` for every battery, in that order, looking them up once per group."""
+    for ids in groups:
+        probe = lookups[ids[0]]
+        for name in names:
+            probe.get(name)
+        for bid in ids[1:]:
+            lookups[bid].adopt(probe, names)

@@ -11,6 +11,7 @@ ownership cells empty) is a data gap rather than a silent pass.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -40,7 +41,7 @@ from compliance.engine.entities import (
     describe_unknown,
     parameters_of,
 )
-from compliance.engine.params import group_by_values
+from compliance.engine.params import group_by_values, read_in_groups
 from compliance.engine.scope import shared
 from compliance.reader.bom import Bom
 from compliance.reader.sheets import ROW
@@ -81,10 +82,9 @@ def evaluate_prohibited(
     test_index: dict[tuple[Any, ...], int] = {}
     evaluated: list[pl.DataFrame] = []
     in_force: dict[str, bool] = {}
+    # First, so every battery lists the values it used in the same order.
+    read_in_groups(lookups, groups, names)
     for ids in groups:
-        for bid in ids:  # first, so every battery lists the values it used in the same order
-            for name in names:
-                lookups[bid].get(name)
         probe = lookups[ids[0]]
         active = probe.get(req.in_force) is True
         relief = req.relief is not None and probe.get(req.relief.in_force) is True
@@ -199,9 +199,8 @@ def _listed(frame: pl.DataFrame, req: ProhibitedEntity, measure: str, tests: lis
                                              "__relieved", TEST, *cells])))  # read here
     explained, combinations = number_distinct(
         frame.filter(~relieved & (hit.is_null() | hit)), [TEST, *cells], WHY)
-    reasons = _Reasons(req, tests, title, bom)
-    whys = [reasons.of_row(index, dict(zip(cells, values, strict=True)))
-            for index, *values in combinations]
+    reasons = _Reasons(req, tests, title, bom, cells)
+    whys = [reasons.of_row(index, values) for index, *values in combinations]
     sheet = bom.display_sheet(req.sheet)
     out: dict[str, _Listed] = defaultdict(_Listed)
     says = req.relief.says if req.relief else ""
@@ -255,24 +254,33 @@ class _Reasons:
     """Why rows are listed. An activity's part depends only on its own cells and the values of
     the entity test, and many rows share them, so each part is worked out once."""
 
-    def __init__(self, req: ProhibitedEntity, tests: list[EntityTests], title: str, bom: Bom):
+    def __init__(self, req: ProhibitedEntity, tests: list[EntityTests], title: str, bom: Bom,
+                 cells: list[str]):
         self.req = req
         self.tests = tests
         self.title = title
         self.bom = bom
         self.parts: dict[tuple[Any, ...], _Why] = {}
+        # Where each activity's cells are among ``cells`` (the order :meth:`of_row` gets them
+        # in): its flag (None: it always applies), its country (None: it has none), its entity.
+        at = {c: i for i, c in enumerate(cells)}.get
+        self.places = [(at(act.when) if act.when else None,
+                        at(act.country) if act.country else None, at(act.entity))
+                       for act in req.activities]
 
-    def of_row(self, test: int, rec: dict[str, Any]) -> _Why:
-        """The reasons for a row with these cells, judged by evaluation ``test``."""
+    def of_row(self, test: int, values: Sequence[Any]) -> _Why:
+        """The reasons for a row with these cells (in the order of ``cells``), judged by
+        evaluation ``test``."""
         found = []
-        for i, act in enumerate(self.req.activities):
-            if act.when and rec.get(act.when) is not True:
+        for i, (when, country_at, entity_at) in enumerate(self.places):
+            if when is not None and values[when] is not True:
                 continue
-            country = rec.get(act.country) if act.country else None
-            entity = rec.get(act.entity)
+            country = values[country_at] if country_at is not None else None
+            entity = values[entity_at]
             key = (test, i, country, entity)
             if key not in self.parts:
-                self.parts[key] = self._activity(self.tests[test], act, country, entity)
+                self.parts[key] = self._activity(self.tests[test], self.req.activities[i],
+                                                 country, entity)
             found.append(self.parts[key])
         return _Why("; ".join(p.reason for p in found if p.reason),
                     [x for p in found for x in p.letters],

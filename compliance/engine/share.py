@@ -35,7 +35,7 @@ from compliance.engine.context import (
     share_of,
     usd,
 )
-from compliance.engine.params import group_by_values
+from compliance.engine.params import group_by_values, read_in_groups
 from compliance.engine.traced import TracedLines, trace
 from compliance.reader.bom import Bom
 from compliance.reader.sheets import ROW
@@ -80,13 +80,11 @@ def evaluate_share(
     classified: list[pl.DataFrame] = []
     lists_of_group: list[dict[str, list[str]]] = []
     no_lists: set[str] = set()
+    read_in_groups(lookups, groups, lists_used)
     for group, ids in enumerate(groups):
         probe = lookups[ids[0]]
         found = {n: probe.get(n) for n in lists_used}
         lists_of_group.append({n: list(v or []) for n, v in found.items()})
-        for bid in ids:
-            for n in lists_used:
-                lookups[bid].get(n)
         part = lines.filter(pl.col("battery_id").is_in(ids)).with_columns(
             pl.lit(group).alias(GROUP))
         if any(v is None for v in found.values()):
