@@ -224,3 +224,26 @@ def test_a_chunk_is_counted_in_pieces_cut_after_whole_rows() -> None:
     assert all(p.endswith(b"</row>") for p in pieces)
     assert quick_scan._counts(chunk, "N", 7) == (1, 400)  # Q338 lies in the last piece
     assert quick_scan._row_pieces(b'<row r="1"></row>') == [b'<row r="1"></row>']
+
+
+@pytest.mark.parametrize("after", [True, False])
+def test_blocks_cut_only_at_whole_separators(after: bool) -> None:
+    import random
+
+    from compliance.reader.package import _blocks
+
+    rng = random.Random(7)
+    data = b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (i, i, rng.randrange(10**6))
+                    for i in range(1, 3000))
+    cuts = sorted(rng.sample(range(1, len(data)), 60))  # pieces that split tags anywhere
+    pieces = [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)], strict=True)]
+    blocks = list(_blocks(iter(pieces), 4096, b"</row>", after=after))
+    assert b"".join(blocks) == data
+    assert sum(b.count(b"</row>") for b in blocks) == data.count(b"</row>")
+    for block in blocks[:-1]:
+        assert block.endswith(b"</row>") if after else True
+    for block in blocks[1:]:
+        assert after or block.startswith(b"</row>")
+    assert len(blocks) > 10
+    plain = list(_blocks(iter(pieces), 4096))
+    assert b"".join(plain) == data and all(len(b) >= 4096 for b in plain[:-1])

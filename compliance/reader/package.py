@@ -156,11 +156,13 @@ class Package:
     def verified_chunks(self, part: SheetPart) -> Iterator[bytes]:
         """The sheet XML in chunks that each end after a complete ``</row>``, verified on the
         way (as every reading is); read to its end, the part no longer awaits verification."""
-        yield from _row_chunks(self.iter_member(part.path))
+        yield from self.iter_member(part.path, b"</row>", after=True)
         self.unverified.discard(part.path)
 
-    def iter_member(self, member: str) -> Iterator[bytes]:
-        """The member's bytes in blocks of about 8 MiB.
+    def iter_member(self, member: str, sep: bytes | None = None, *, after: bool = False
+                    ) -> Iterator[bytes]:
+        """The member's bytes in blocks of about 8 MiB; with ``sep``, each block is cut at an
+        occurrence of ``sep`` (see :func:`_blocks`), so none straddles two blocks.
 
         Every reading goes through :func:`verified_pieces` (the inflate of
         :mod:`compliance.reader.inflate`, isal where available), so a later reading repeats the
@@ -168,7 +170,8 @@ class Package:
         raises :class:`UnusableInputError` as on the first reading. A large member is inflated
         on another thread while the caller works.
         """
-        return _gather(verified_pieces(self.zf.getinfo(member), self.data, self.name), _CHUNK)
+        return _blocks(verified_pieces(self.zf.getinfo(member), self.data, self.name), _CHUNK,
+                       sep, after=after)
 
     def iter_chunks(self, part: SheetPart) -> Iterator[bytes]:
         """Yield the sheet XML in chunks that each end after a complete ``</row>`` (the first
@@ -181,7 +184,7 @@ class Package:
         if self._sst_count is None:
             count = 0
             if self.shared_strings:
-                for block in _split_blocks(self.iter_member(self.shared_strings), b"<si"):
+                for block in self.iter_member(self.shared_strings, b"<si"):
                     count += block.count(b"<si>") + block.count(b"<si ")
             self._sst_count = count
         return self._sst_count
@@ -487,42 +490,38 @@ def _sst_out_of_range_pattern(count: int) -> re.Pattern[bytes]:
     return re.compile(rb"\bt=\"s\"[^>]*>\s*<v>\s*(" + digits + rb")\s*</v>")
 
 
-def _gather(pieces: Iterator[bytes], size: int) -> Iterator[bytes]:
-    """Join small pieces into blocks of about ``size`` bytes."""
-    parts: list[bytes] = []
-    held = 0
+def _blocks(pieces: Iterator[bytes], size: int, sep: bytes | None = None, *,
+            after: bool = False) -> Iterator[bytes]:
+    """Join inflated pieces (about 1 MiB each) into blocks of about ``size`` bytes.
+
+    With ``sep``, a block ends just before the last ``sep`` of its newest piece (just after it
+    with ``after``); a block whose newest piece holds none grows by another piece. Only whole
+    occurrences are cut at, so none straddles two blocks. Cutting inside the newest piece, not
+    the joined block, copies each byte about once instead of three times (a 1M-line sheet is
+    450 MB, read twice).
+    """
+    held: list[bytes] = []
+    count = 0
     for piece in pieces:
-        parts.append(piece)
-        held += len(piece)
-        if held >= size:
-            yield b"".join(parts)
-            parts, held = [], 0
-    if parts:
-        yield b"".join(parts)
-
-
-def _row_chunks(blocks: Iterator[bytes]) -> Iterator[bytes]:
-    """Re-cut blocks of sheet XML so that each chunk ends after a complete ``</row>``."""
-    return _split_blocks(blocks, b"</row>", after=True)
-
-
-def _split_blocks(blocks: Iterator[bytes], sep: bytes, *, after: bool = False
-                  ) -> Iterator[bytes]:
-    """Re-cut a byte stream at the last ``sep`` of each block, so no occurrence of ``sep``
-    straddles two blocks; with ``after``, cut after it (each block then ends with ``sep``)."""
-    carry = b""
-    for block in blocks:
-        data = carry + block
-        cut = data.rfind(sep)
+        held.append(piece)
+        count += len(piece)
+        if count < size:
+            continue
+        if sep is None:
+            yield b"".join(held)
+            held, count = [], 0
+            continue
+        cut = piece.rfind(sep)
         if cut >= 0 and after:
             cut += len(sep)
-        if cut <= 0:
-            carry = data
+        if cut < 0 or (cut == 0 and len(held) == 1):  # nothing to end a block with yet
             continue
-        yield data[:cut]
-        carry = data[cut:]
-    if carry:
-        yield carry
+        held[-1] = piece[:cut]
+        yield b"".join(held)
+        rest = piece[cut:]
+        held, count = ([rest], len(rest)) if rest else ([], 0)
+    if held:
+        yield b"".join(held)
 
 
 def _hidden_columns(chunk: bytes) -> list[tuple[int, int]]:
