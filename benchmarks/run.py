@@ -478,12 +478,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     cli = compliance_command()
     help_s, _ = best_wall([*cli, "--help"], 5)
     small = ensure_workbook(20, quiet=True)
-    audit_small, code = best_wall([*cli, "audit", str(small)], 3)
+    audit_small, code = best_wall([*cli, "audit", str(small)], 5)
     results["startup"] = {"help": help_s, "audit_20_lines": audit_small, "exit_code": code}
     print("| start-up | seconds (best) | target |")
     print("|---|---:|---:|")
     print(f"| compliance --help (best of 5) | {help_s:.3f} | 0.3 |")
-    print(f"| compliance audit 20-line workbook, text (best of 3, exit {code}) "
+    print(f"| compliance audit 20-line workbook, text (best of 5, exit {code}) "
           f"| {audit_small:.3f} | 1.0 |")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
