@@ -7,7 +7,6 @@ process whose address space is capped (see ``tests/corpus/harness.py``).
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
+from loading import load_module
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"
@@ -25,16 +25,7 @@ EXPECTED: dict[str, dict[str, Any]] = yaml.safe_load(
     (CORPUS / "expected.yaml").read_text(encoding="utf-8"))
 
 
-def _load(name: str, path: Path) -> Any:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-harness = _load("corpus_harness", CORPUS / "harness.py")
+harness = load_module("corpus_harness", CORPUS / "harness.py")
 
 
 def _request(name: str, expect: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +47,7 @@ def results() -> dict[str, dict[str, Any]]:
 
 def test_corpus_matches_generator() -> None:
     """The committed corpus and expectations are those the script generates."""
-    maker = _load("corpus_maker", CORPUS / "make_corpus.py")
+    maker = load_module("corpus_maker", CORPUS / "make_corpus.py")
     assert maker.expected() == EXPECTED
     assert {p.name for p in FILES.iterdir()} == set(EXPECTED)
 

@@ -8,31 +8,19 @@ input's index, which ``tests/fuzz/fuzz_reader.py`` regenerates from the same see
 from __future__ import annotations
 
 import base64
-import importlib.util
-import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any
+
+from loading import load_module
 
 HERE = Path(__file__).resolve().parent
 RUNS = 200
 SEED = 20261121
 
 
-def _load(name: str, path: Path) -> Any:
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_reader_survives_mutated_corpus() -> None:
-    harness = _load("corpus_harness", HERE / "corpus" / "harness.py")
-    fuzz = _load("fuzz_reader", HERE / "fuzz" / "fuzz_reader.py")
+    harness = load_module("corpus_harness", HERE / "corpus" / "harness.py")
+    fuzz = load_module("fuzz_reader", HERE / "fuzz" / "fuzz_reader.py")
     inputs = list(fuzz.mutated(RUNS, SEED))
     assert len(inputs) == RUNS
     requests = [{"data": base64.b64encode(d).decode(), "name": f"fuzz-{i}.xlsx"}

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from loading import load_module
 
 from compliance.errors import UnusableInputError
 from compliance.reader import inflate
@@ -36,18 +37,7 @@ HERE = Path(__file__).resolve().parent
 SHEET = "xl/worksheets/sheet3.xml"  # the minerals sheet
 
 
-def _load(name: str, path: Path) -> Any:
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-maker = _load("corpus_maker", HERE / "corpus" / "make_corpus.py")
+maker = load_module("corpus_maker", HERE / "corpus" / "make_corpus.py")
 
 
 def _members(lines: int) -> dict[str, bytes]:
