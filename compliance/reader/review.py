@@ -23,6 +23,8 @@ _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 _TOTAL = re.compile(r"^\s*(?:grand\s+|sub-?\s*)?totals?\b|^\s*sum\b|^\s*summe\b|^\s*insgesamt\b",
                     re.IGNORECASE)
 _TOTAL_EXACT = re.compile(r"^\s*(?:grand\s+|sub-?\s*)?(?:totals?|sum)\s*:?\s*$", re.IGNORECASE)
+_TOTAL_WORDS = r"(?i)total|sum|insgesamt"  # a first cell worth a closer look
+_TAIL = 1024  # rows at the end of a sheet looked at first for its last full row
 _NOTE_START = re.compile(r"^\s*(?:notes?|nb|n\.b\.|source|sources|comments?|remarks?|prepared|"
                          r"\*|\u2020)\b", re.IGNORECASE)
 
@@ -211,13 +213,19 @@ def _drop_trailers(raw: RawSheet, out: list[Finding]) -> RawSheet:
     filled = pl.sum_horizontal(has_text(c).cast(pl.Int32) for c in mapped)
     keys = [c.name for c in raw.spec.columns if c.nonblank and c.name in mapped]
     complete = pl.all_horizontal(has_text(c) for c in keys) if keys else pl.lit(True)
-    info = frame.select(ROW, filled.alias("n"), pl.coalesce(
+    last_full = _last_full(frame, filled)
+    # Only rows that could be a total or a note are looked at one by one. Their first filled
+    # cell is the first column's unless that is blank, so the full per-row picture (every
+    # column's pattern) is needed only for rows with a blank first cell, a total-like first
+    # cell, or under the last full row: a superset of the candidates, filtered exactly below.
+    lead = mapped[0]
+    maybe = frame.filter(~has_text(lead) | pl.col(lead).str.contains(_TOTAL_WORDS).fill_null(False)
+                         | (pl.col(ROW) > last_full))
+    info = maybe.select(ROW, filled.alias("n"), pl.coalesce(
         pl.when(has_text(c)).then(pl.col(c)) for c in mapped)
         .alias("first"), complete.alias("complete"))
-    last_full = info.filter(pl.col("n") >= 2).get_column(ROW).max() or 0
-    # Only rows that could be a total or a note are looked at one by one.
     candidates = info.filter(
-        pl.col("first").str.contains(r"(?i)total|sum|insgesamt").fill_null(False)
+        pl.col("first").str.contains(_TOTAL_WORDS).fill_null(False)
         | ((pl.col(ROW) > last_full) & (pl.col("n") == 1))).rows()
     drop: list[int] = []
     for row, n, first, whole in candidates:
@@ -238,6 +246,20 @@ def _drop_trailers(raw: RawSheet, out: list[Finding]) -> RawSheet:
     if drop:
         raw.frame = frame.filter(~pl.col(ROW).is_in(drop))
     return raw
+
+
+def _last_full(frame: pl.DataFrame, filled: pl.Expr) -> int:
+    """The last row with two or more filled cells (0 if none).
+
+    A sheet of data ends with full rows, so its last rows are looked at first; rows are in
+    sheet order, so a full row among them is the last one. Otherwise every row is looked at.
+    """
+    rows = frame.get_column(ROW)
+    if frame.height > _TAIL and rows.is_sorted():
+        found = frame.tail(_TAIL).filter(filled >= 2).get_column(ROW)
+        if found.len():
+            return int(found.max())  # type: ignore[arg-type]
+    return int(frame.filter(filled >= 2).get_column(ROW).max() or 0)  # type: ignore[arg-type]
 
 
 def _short(text: str, limit: int = 40) -> str:
