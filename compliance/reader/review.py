@@ -19,7 +19,11 @@ from compliance.reader.limits import Limits
 from compliance.reader.package import Package, SheetPart, SheetScan, column_index
 from compliance.reader.sheets import ROW, RawSheet
 
-_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+# Control characters a cell may not keep (tab, line feed and carriage return are text). The
+# first look for them is polars' contains_any (Aho-Corasick), twice as fast as the class.
+_CONTROL_CODES = (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)
+_CONTROL_CHARS = [chr(code) for code in _CONTROL_CODES]
+_CONTROL = "[" + "".join(f"\\x{code:02x}" for code in _CONTROL_CODES) + "]"
 _TOTAL = re.compile(r"^\s*(?:grand\s+|sub-?\s*)?totals?\b|^\s*sum\b|^\s*summe\b|^\s*insgesamt\b",
                     re.IGNORECASE)
 _TOTAL_EXACT = re.compile(r"^\s*(?:grand\s+|sub-?\s*)?(?:totals?|sum)\s*:?\s*$", re.IGNORECASE)
@@ -175,7 +179,8 @@ def _clean_text(raw: RawSheet, out: list[Finding], limits: Limits) -> RawSheet:
     # One pass decides whether anything needs a closer look. A cell with more characters than
     # the limit has at least as many bytes, and a byte length costs nothing to read.
     suspect = frame.select(pl.any_horizontal(
-        (pl.col(c).str.contains(_CONTROL) | (pl.col(c).str.len_bytes() > limits.max_cell_chars))
+        (pl.col(c).str.contains_any(_CONTROL_CHARS)
+         | (pl.col(c).str.len_bytes() > limits.max_cell_chars))
         .fill_null(False) for c in mapped).any()).item()
     if not suspect:
         return raw
