@@ -275,10 +275,7 @@ def _list(frame, col, sheet, letter, out, percent_cells, date1904):  # type: ign
     return frame.with_columns(parts.alias(col.name))
 
 
-def _id(frame, col, sheet, letter, out, percent_cells, date1904):  # type: ignore[no-untyped-def]
-    return frame
-
-
+# ID and TEXT columns keep their (stripped) text: they have no converter.
 _CONVERTERS = {
     Kind.MONEY: _money,
     Kind.MASS: _money,
@@ -302,5 +299,4 @@ _CONVERTERS = {
         COMPONENT_TYPES, COMPONENT_TYPE_ALIASES, F.UNKNOWN_COMPONENT_TYPE,
         "a battery component type (" + ", ".join(COMPONENT_TYPES) + ")"),
     Kind.LIST: _list,
-    Kind.ID: _id,
 }

@@ -17,7 +17,7 @@ from compliance import findings as F
 from compliance.findings import Finding, Severity, column_letter
 from compliance.reader.limits import Limits
 from compliance.reader.package import Package, SheetPart, SheetScan, column_index
-from compliance.reader.sheets import ROW, RawSheet
+from compliance.reader.sheets import ROW, RawSheet, has_text
 
 # Control characters a cell may not keep (tab, line feed and carriage return are text). The
 # first look for them is polars' contains_any (Aho-Corasick), twice as fast as the class.
@@ -211,10 +211,6 @@ def _drop_trailers(raw: RawSheet, out: list[Finding]) -> RawSheet:
     if not mapped or raw.frame.height == 0:
         return raw
     frame = raw.frame
-
-    def has_text(c: str) -> pl.Expr:  # not blank once stripped, without building the strip
-        return pl.col(c).str.contains(r"\S").fill_null(False)
-
     filled = pl.sum_horizontal(has_text(c).cast(pl.Int32) for c in mapped)
     keys = [c.name for c in raw.spec.columns if c.nonblank and c.name in mapped]
     complete = pl.all_horizontal(has_text(c) for c in keys) if keys else pl.lit(True)

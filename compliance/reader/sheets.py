@@ -130,6 +130,12 @@ def locate_columns(
     return RawSheet(spec, actual_name, frame, letters, best_row + 1)
 
 
+def has_text(column: str) -> pl.Expr:
+    """Whether a cell holds something other than spaces (false when empty), without building
+    the stripped text."""
+    return pl.col(column).str.contains(r"\S").fill_null(False)
+
+
 def _drop_blank_rows(frame: pl.DataFrame, used: list[str]) -> pl.DataFrame:
     """``frame`` without the rows whose ``used`` cells are all empty or spaces.
 
@@ -137,9 +143,6 @@ def _drop_blank_rows(frame: pl.DataFrame, used: list[str]) -> pl.DataFrame:
     the other columns are looked at for those rows alone (a million rows: one column's pattern
     instead of thirteen).
     """
-    def has_text(c: str) -> pl.Expr:
-        return pl.col(c).str.contains(r"\S").fill_null(False)
-
     maybe = frame.filter(~has_text(used[0]))
     if maybe.height == 0:
         return frame
