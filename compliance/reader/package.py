@@ -153,11 +153,6 @@ class Package:
             verify_member(self.zf.getinfo(path), self.data, self.name)
         self.unverified.clear()
 
-    def verified_chunks(self, part: SheetPart) -> Iterator[bytes]:
-        """The sheet XML in chunks that each end after a complete ``</row>``, verified on the
-        way (as every reading is); read to its end, the part no longer awaits verification."""
-        yield from self.iter_member(part.path, b"</row>", after=True)
-        self.unverified.discard(part.path)
 
     def iter_member(self, member: str, sep: bytes | None = None, *, after: bool = False
                     ) -> Iterator[bytes]:
@@ -174,9 +169,10 @@ class Package:
                        sep, after=after)
 
     def iter_chunks(self, part: SheetPart) -> Iterator[bytes]:
-        """Yield the sheet XML in chunks that each end after a complete ``</row>`` (the first
-        reading of a deferred sheet verifies it: see :meth:`verified_chunks`)."""
-        return self.verified_chunks(part)
+        """The sheet XML in chunks that each end after a complete ``</row>``, verified on the
+        way (as every reading is); read to its end, the part no longer awaits verification."""
+        yield from self.iter_member(part.path, b"</row>", after=True)
+        self.unverified.discard(part.path)
 
     # Shared strings -------------------------------------------------------------------------
 

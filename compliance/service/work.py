@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import re
 import threading
 import time
@@ -128,23 +127,14 @@ def check_workbook(data: bytes, name: str, settings: Settings, deadline: float) 
         for part in package.sheets:
             if part.path not in package.zf.NameToInfo:
                 continue
-            carry = b""
             # The reader's own inflate (isal where available, every check of the first
-            # reading); damaged data raises UnusableInputError itself. b"" marks the end.
-            for block in itertools.chain(package.iter_member(part.path), [b""]):
+            # reading; damaged data raises UnusableInputError itself), in blocks cut before
+            # a "<", so no tag straddles two blocks.
+            for block in package.iter_member(part.path, b"<"):
                 if time.monotonic() > deadline:
                     raise DeadlineExceeded
-                data_ = carry + block
-                if not block:
-                    cut = len(data_)
-                else:
-                    # Keep an element start that may continue in the next block.
-                    cut = data_.rfind(b"<")
-                    if cut < 0 or len(data_) - cut > 64:
-                        cut = len(data_)
-                head, carry = data_[:cut], data_[cut:]
-                rows += len(_ROW.findall(head))
-                cells += len(_CELL.findall(head))
+                rows += len(_ROW.findall(block))
+                cells += len(_CELL.findall(block))
                 if rows > settings.max_rows:
                     raise UnusableInputError(
                         f"the workbook has more than {settings.max_rows} rows, the limit "
