@@ -129,10 +129,9 @@ def _progress(show: bool) -> Any:
 def render_text(result: BatchResult, *, color: bool = False) -> str:
     """A summary table: one row per file, then skipped files and the totals."""
     from compliance.report.terminal import Painter, clean, table
+    from compliance.report.text import STATUS_STYLE
 
     paint = Painter(color)
-    style = {Status.PASS: "green", Status.FAIL: "red", Status.INSUFFICIENT_DATA: "yellow",
-             Status.NOT_APPLICABLE: "dim"}
     out = [paint(f"Audit of {clean(result.folder)}", "bold") + f": {len(result.items)} "
            f"workbook{'s' if len(result.items) != 1 else ''}"]
     rows: list[tuple[str | tuple[str, str], ...]] = []
@@ -141,7 +140,7 @@ def render_text(result: BatchResult, *, color: bool = False) -> str:
             s = item.report.summary
             st = item.report.status
             note = f"{s.errors} input errors" if s.errors else ""
-            rows.append((clean(item.path.name), (st.value, style[st]), str(s.batteries),
+            rows.append((clean(item.path.name), (st.value, STATUS_STYLE[st]), str(s.batteries),
                          str(s.passed), str(s.failed), str(s.insufficient_data),
                          str(s.not_applicable), str(item.exit_code), note))
         else:

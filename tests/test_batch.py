@@ -148,3 +148,14 @@ def test_per_file_html_reports(folder: Path, tmp_path: Path) -> None:
     assert result.exit_code == 3, result.output
     assert sorted(p.name for p in out.iterdir()) == ["b-pass.html", "c-fail.html"]
     assert "Battery sourcing audit: c-fail.XLSX" in (out / "c-fail.html").read_text()
+
+
+def test_summary_text_shows_a_provisional_workbook(tmp_path: Path) -> None:
+    from compliance.report.model import Status
+
+    report = compliance.audit(write_bom(tmp_path / "p.xlsx", 60))
+    provisional = report.model_copy(update={"status": Status.PROVISIONAL})
+    result = batch.BatchResult(tmp_path, [batch.BatchItem(tmp_path / "p.xlsx", 1, provisional)])
+    lines = batch.render_text(result, color=True).splitlines()
+    assert "\x1b[35mprovisional\x1b[0m" in lines[2]  # a KeyError before: batch had no colour
+    assert batch.render_text(result).splitlines()[2].startswith("p.xlsx  provisional  ")

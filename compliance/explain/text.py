@@ -17,10 +17,9 @@ from compliance.explain.model import Explanation, Horizon, LineContribution, Pla
 from compliance.explain.words import money, pct
 from compliance.report.model import Status
 from compliance.report.terminal import Painter, clean, table
+from compliance.report.text import STATUS_STYLE
 
-_STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.INSUFFICIENT_DATA: "yellow",
-          Status.NOT_APPLICABLE: "dim", Status.PROVISIONAL: "magenta"}
-_VALUE_STYLE = {status.value: style for status, style in _STYLE.items()}
+_VALUE_STYLE = {status.value: style for status, style in STATUS_STYLE.items()}
 _LINE_STYLE = {"qualifies": "green", "clear": "green", "does_not_qualify": "red",
                "violates": "red", "unknown": "yellow", "relieved": "dim"}
 _EFFECT_STYLE = {"harmless": "green", "can_change": "red", "needs_other_gaps": "yellow",
@@ -46,7 +45,7 @@ class _Painter(Painter):
 def _status(paint: Painter, status: Status | None) -> str:
     if status is None:
         return "-"
-    return paint(status.value, _STYLE[status])
+    return paint(status.value, STATUS_STYLE[status])
 
 
 def _value(status: Status | None) -> str:
@@ -150,7 +149,7 @@ def render_horizon(h: Horizon, *, color: bool = False) -> str:
         cells: list[str | tuple[str, str]] = [clean(b.battery_id)]
         for d in h.dates:
             st = by_day.get(d)
-            cells.append("" if st is None else (short[st], _STYLE[st]))
+            cells.append("" if st is None else (short[st], STATUS_STYLE[st]))
         rows.append(cells)
     lines = table(paint, ["", *[f"{d:%Y}" for d in h.dates]], rows)
     out.extend(lines if h.dates else lines[1:])

@@ -13,8 +13,9 @@ from compliance.report.model import AuditReport, RequirementResult, Status, Vali
 from compliance.report.terminal import Painter, clean, table
 from compliance.rules.loader import LoadedRuleset
 
-_STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.INSUFFICIENT_DATA: "yellow",
-          Status.NOT_APPLICABLE: "dim", Status.PROVISIONAL: "magenta"}
+# Every status's colour, for every text report (audit, explain, batch).
+STATUS_STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.INSUFFICIENT_DATA: "yellow",
+                Status.NOT_APPLICABLE: "dim", Status.PROVISIONAL: "magenta"}
 _SEVERITY_STYLE = {"error": "red", "warning": "yellow", "info": "dim"}
 _COLUMNS = ("requirement", "status", "actual", "required", "short by", "short $")
 _RIGHT = ("actual", "required", "short by", "short $")
@@ -51,7 +52,7 @@ def render_audit(report: AuditReport, *, color: bool = False) -> str:
     out.append("")
     for battery in report.batteries:
         for verdict in battery.verdicts:
-            style = _STYLE[verdict.status]
+            style = STATUS_STYLE[verdict.status]
             credit = ("" if verdict.credit_usd is None
                       else f", credit {_usd(verdict.credit_usd)}")
             prov = (paint(f" (would be {verdict.provisional_outcome.value}; rests on "
@@ -68,7 +69,7 @@ def render_audit(report: AuditReport, *, color: bool = False) -> str:
                 required = _pct(req.required_pct)
                 if req.comparison == "at_most" and req.required_pct is not None:
                     required = f"<= {required}"
-                rows.append((req.id, (req.status.value, _STYLE[req.status]),
+                rows.append((req.id, (req.status.value, STATUS_STYLE[req.status]),
                              _pct(req.actual_pct), required, _pct(req.shortfall_pct),
                              _usd(req.shortfall_usd)))
             out.extend(table(paint, _COLUMNS, rows, right=_RIGHT))
