@@ -212,3 +212,50 @@ def test_xlsx_without_a_workbook_file() -> None:
     assert (copy["B1"].value, copy["B2"].value, copy["B2"].data_type) == ("line_id", EVIL_LINE,
                                                                           "s")
     assert copy["F2"].comment is not None  # extraction_country: ID does not qualify
+
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "corpus" / "files"
+
+
+@pytest.mark.parametrize("path", [
+    *sorted((ROOT / "fixtures").glob("*.xlsx")),
+    CORPUS / "rows_out_of_order.xlsx",  # rows stored 1, 3, 2: the copy follows their numbers
+    CORPUS / "blank_header.xlsx",
+    CORPUS / "error_cells.xlsx",
+], ids=lambda p: p.name)
+def test_xlsx_copy_shows_each_sheet_as_excel_does(path: Path) -> None:
+    """Every value of the annotated copy is the cell's value as Excel shows it: same place, same
+    type (numbers stay numbers, dates dates); an error cell shows its error text."""
+    bom = compliance.read_bom(path)
+    report = compliance.audit(bom)
+    out = openpyxl.load_workbook(io.BytesIO(render(report, "xlsx", bom=bom)))
+    source = openpyxl.load_workbook(path, data_only=True)
+    copies = [n for n in out.sheetnames if n.startswith("in ")]
+    assert copies
+    for name in copies:
+        original = source[name.removeprefix("in ")]
+        copy = out[name]
+        for row in original.iter_rows():
+            for cell in row:
+                got = copy[cell.coordinate].value
+                want = cell.value
+                if isinstance(want, dt.datetime) and isinstance(got, dt.datetime):
+                    assert got == want, (name, cell.coordinate)
+                elif isinstance(want, int | float) and not isinstance(want, bool):
+                    assert isinstance(got, int | float) and got == want, (name, cell.coordinate)
+                else:
+                    assert got == want, (name, cell.coordinate, got, want)
+
+
+def test_xlsx_copy_marks_error_cells_and_headerless_columns() -> None:
+    messy = compliance.read_bom(ROOT / "fixtures" / "messy.xlsx")
+    out = openpyxl.load_workbook(io.BytesIO(render(compliance.audit(messy), "xlsx", bom=messy)))
+    cell = out["in minerals"]["F4"]  # extraction_country of M-02 is #N/A
+    assert cell.value == "#N/A" and cell.fill.fgColor.rgb == "FFF4B183"
+    assert "error-cell: extraction_country holds the Excel error #N/A" in cell.comment.text
+    blank = compliance.read_bom(CORPUS / "blank_header.xlsx")
+    out = openpyxl.load_workbook(io.BytesIO(render(compliance.audit(blank), "xlsx", bom=blank)))
+    header = out["in minerals"]["N1"]  # no header above 'stray' in N2: marked though empty
+    assert header.value is None and header.fill.fgColor.rgb == "FFFFE699"
+    assert header.comment.text.startswith("blank-header: column N has values but no header")

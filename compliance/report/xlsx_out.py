@@ -10,27 +10,24 @@ Sheets, in order:
   filled red, data gaps yellow and cells the reader could not use orange, each with a comment
   saying why.
 
-The user's file is never modified or re-saved: its cell values are read (read-only, cached
-results rather than formulas) and written into a brand-new workbook. Every string is written as
-a text cell, so a value such as ``=HYPERLINK(...)`` stays text and never becomes a formula.
-The workbook is written in openpyxl's streaming mode so large BOMs stay within memory.
+The user's file is never modified or re-saved: its typed cell values (cached results rather than
+formulas) are read with python-calamine and written into a brand-new workbook by
+:mod:`compliance.report.xlsx_writer`, which streams each sheet into the zip and writes every
+string as a text cell, so a value such as ``=HYPERLINK(...)`` stays text and never becomes a
+formula.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import re
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
-from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from compliance.report.model import AuditReport
+from compliance.report.xlsx_writer import Sheet, Styled, XlsxBook
 
 if TYPE_CHECKING:
-    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-
     from compliance.explain.model import Horizon, Plan
     from compliance.reader.bom import Bom
 
@@ -39,36 +36,30 @@ _STATUS_FILL = {"pass": "C6EFCE", "fail": "FFC7CE", "insufficient_data": "FFEB9C
                 "not_applicable": "EDEDED"}
 _MARK_FILL = {"fail": "FF9999", "gap": "FFE699", "error": "F4B183", "warning": "FFE699"}
 _MARK_ORDER = {"fail": 0, "error": 1, "gap": 2, "warning": 3}
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
 
 
 def render_xlsx(report: AuditReport, *, bom: Bom | None = None, plan: Plan | None = None,
                 horizon: Horizon | None = None, **_: Any) -> bytes:
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
+    book = XlsxBook()
     titles: set[str] = set()
-    _summary(wb.create_sheet(_title("summary", titles)), report)
+    _summary(book.sheet(_title("summary", titles), {"A": 22, "E": 80}), report)
     seen: dict[tuple[str, str], list[Any]] = {}
     for battery in report.batteries:
         for verdict in battery.verdicts:
             for req in verdict.requirements:
                 seen.setdefault((verdict.ruleset, req.id), []).append((battery, req))
     for (_ruleset, rid), items in seen.items():
-        _requirement(wb.create_sheet(_title(rid, titles)), items)
+        _requirement(book.sheet(_title(rid, titles), {"A": 18, "J": 80}), items)
     if plan is not None:
-        _plan(wb.create_sheet(_title("plan", titles)), plan)
+        _plan(book.sheet(_title("plan", titles), {"H": 90}), plan)
     if horizon is not None:
-        _horizon(wb.create_sheet(_title("horizon", titles)), horizon)
+        _horizon(book.sheet(_title("horizon", titles)), horizon)
     if bom is not None:
         marks = _marks(report)
         for sheet, rows in _input_sheets(bom):
-            ws = wb.create_sheet(_title(f"in {sheet}", titles))
-            _copy(ws, rows, marks.get(sheet, {}))
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+            _copy(book.sheet(_title(f"in {sheet}", titles)), rows, marks.get(sheet, {}))
+    return book.close()
 
 
 def _title(name: str, used: set[str]) -> str:
@@ -81,55 +72,17 @@ def _title(name: str, used: set[str]) -> str:
     return title
 
 
-def _cell(ws: WriteOnlyWorksheet, value: Any, *, bold: bool = False, fill: str | None = None,
+def _cell(value: Any, *, bold: bool = False, fill: str | None = None,
           comment: str | None = None) -> Any:
-    """A streaming cell: strings always as text (never a formula), numbers as numbers.
-
-    Plain values are returned as they are (openpyxl writes them fastest that way); a styled
-    cell, and any string openpyxl would otherwise read as a formula ("=...") or an error value
-    ("#N/A"), becomes a cell whose type is forced to text.
-    """
-    if isinstance(value, Enum):
-        value = value.value
-    if isinstance(value, Decimal):
-        value = float(value)  # Excel holds numbers as doubles; the JSON report keeps decimals
-    elif isinstance(value, list):
-        value = "; ".join(str(v) for v in value)
-    text_type = isinstance(value, str)
-    if text_type:
-        value = _ILLEGAL.sub("\ufffd", value)[:32767]
-    if not (bold or fill or comment or (text_type and value[:1] in ("=", "#"))):
-        return value
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.comments import Comment
-    from openpyxl.styles import Font, PatternFill
-
-    cell = WriteOnlyCell(ws, value=value)
-    if text_type:
-        cell.data_type = "s"  # openpyxl would otherwise store "=..." as a formula
-    if bold:
-        cell.font = _BOLD.setdefault("font", Font(bold=True))
-    if fill:
-        cell.fill = _FILLS.setdefault(fill, PatternFill("solid", start_color=fill,
-                                                        end_color=fill))
-    if comment:
-        box = Comment(_ILLEGAL.sub("\ufffd", comment)[:2000], "compliance")
-        box.width, box.height = 320, 140
-        cell.comment = box
-    return cell
+    """``value``, styled when it is bold, filled or annotated."""
+    return Styled(value, bold, fill, comment) if bold or fill or comment else value
 
 
-_BOLD: dict[str, Any] = {}
-_FILLS: dict[str, Any] = {}
+def _row(ws: Sheet, values: Iterable[Any], *, bold: bool = False) -> None:
+    ws.append([Styled(v, bold=True) for v in values] if bold else values)
 
 
-def _row(ws: WriteOnlyWorksheet, values: Iterable[Any], *, bold: bool = False) -> None:
-    ws.append([_cell(ws, v, bold=bold) for v in values])
-
-
-def _summary(ws: WriteOnlyWorksheet, report: AuditReport) -> None:
-    ws.column_dimensions["A"].width = 22
-    ws.column_dimensions["E"].width = 80
+def _summary(ws: Sheet, report: AuditReport) -> None:
     _row(ws, ["Audit of", report.input.name], bold=True)
     _row(ws, ["input sha256", report.input.sha256 or "-"])
     for r in report.rulesets:
@@ -147,27 +100,23 @@ def _summary(ws: WriteOnlyWorksheet, report: AuditReport) -> None:
     _row(ws, ["battery_id", "ruleset", "status", "credit_usd", "summary"], bold=True)
     for battery in report.batteries:
         for v in battery.verdicts:
-            ws.append([_cell(ws, battery.battery_id), _cell(ws, v.ruleset),
-                       _cell(ws, v.status, fill=_STATUS_FILL.get(v.status.value)),
-                       _cell(ws, v.credit_usd), _cell(ws, v.summary)])
+            ws.append([battery.battery_id, v.ruleset,
+                       _cell(v.status, fill=_STATUS_FILL.get(v.status.value)),
+                       v.credit_usd, v.summary])
 
 
-def _requirement(ws: WriteOnlyWorksheet, items: list[tuple[Any, Any]]) -> None:
+def _requirement(ws: Sheet, items: list[tuple[Any, Any]]) -> None:
     first = items[0][1]
-    ws.column_dimensions["A"].width = 18
-    ws.column_dimensions["J"].width = 80
     _row(ws, [first.id, first.title], bold=True)
     _row(ws, [])
     _row(ws, ["battery_id", "status", "actual_pct", "required_pct", "shortfall_pct",
               "shortfall_usd", "total_usd", "qualifying_usd", "credit_usd", "explanation"],
          bold=True)
     for battery, req in items:
-        ws.append([_cell(ws, battery.battery_id),
-                   _cell(ws, req.status, fill=_STATUS_FILL.get(req.status.value)),
-                   *(_cell(ws, x) for x in (req.actual_pct, req.required_pct,
-                                            req.shortfall_pct, req.shortfall_usd,
-                                            req.total_usd, req.qualifying_usd,
-                                            req.credit_usd, req.explanation))])
+        ws.append([battery.battery_id,
+                   _cell(req.status, fill=_STATUS_FILL.get(req.status.value)),
+                   req.actual_pct, req.required_pct, req.shortfall_pct, req.shortfall_usd,
+                   req.total_usd, req.qualifying_usd, req.credit_usd, req.explanation])
     _row(ws, [])
     _row(ws, ["battery_id", "record", "sheet", "row", "item_id", "value_usd", "share_pct",
               "cells", "column", "reason"], bold=True)
@@ -181,8 +130,7 @@ def _requirement(ws: WriteOnlyWorksheet, items: list[tuple[Any, Any]]) -> None:
                       g.cell, g.column, g.message])
 
 
-def _plan(ws: WriteOnlyWorksheet, plan: Plan) -> None:
-    ws.column_dimensions["H"].width = 90
+def _plan(ws: Sheet, plan: Plan) -> None:
     _row(ws, ["battery_id", "ruleset", "requirement", "action", "item_id", "row", "value_usd",
               "details"], bold=True)
     for b in plan.batteries:
@@ -206,25 +154,27 @@ def _plan(ws: WriteOnlyWorksheet, plan: Plan) -> None:
             _row(ws, [b.battery_id, w])
 
 
-def _horizon(ws: WriteOnlyWorksheet, horizon: Horizon) -> None:
+def _horizon(ws: Sheet, horizon: Horizon) -> None:
     _row(ws, ["battery_id", *[d.isoformat() for d in horizon.dates], "summary"], bold=True)
     for b in horizon.batteries:
         by_day = {p.date: p.status for p in b.points}
-        cells = [_cell(ws, b.battery_id)]
+        cells = [b.battery_id]
         for d in horizon.dates:
             st = by_day.get(d)
-            cells.append(_cell(ws, st, fill=_STATUS_FILL.get(st.value) if st else None))
-        cells.append(_cell(ws, b.summary))
+            cells.append(_cell(st, fill=_STATUS_FILL.get(st.value) if st else None))
+        cells.append(b.summary)
         ws.append(cells)
 
 
-def _marks(report: AuditReport) -> dict[str, dict[str, list[tuple[str, str]]]]:
-    """sheet -> cell -> [(kind, text)] for failing cells, gaps and unusable cells."""
-    out: dict[str, dict[str, list[tuple[str, str]]]] = {}
+def _marks(report: AuditReport) -> dict[str, dict[str, list[tuple[str, str, str | None]]]]:
+    """sheet -> cell -> [(kind, text, error value)] for failing cells, gaps and unusable
+    cells."""
+    out: dict[str, dict[str, list[tuple[str, str, str | None]]]] = {}
 
-    def add(sheet: str | None, cell: str | None, kind: str, text: str) -> None:
+    def add(sheet: str | None, cell: str | None, kind: str, text: str,
+            value: str | None = None) -> None:
         if sheet and cell:
-            out.setdefault(sheet, {}).setdefault(cell.upper(), []).append((kind, text))
+            out.setdefault(sheet, {}).setdefault(cell.upper(), []).append((kind, text, value))
 
     for battery in report.batteries:
         for v in battery.verdicts:
@@ -236,23 +186,30 @@ def _marks(report: AuditReport) -> dict[str, dict[str, list[tuple[str, str]]]]:
                     add(g.sheet, g.cell, "gap", f"{battery.battery_id} {r.id}: {g.message}")
     for f in report.findings:
         if f.severity.value in ("error", "warning"):
-            add(f.sheet, f.cell, f.severity.value, f"{f.code}: {f.message}")
+            value = f.value if f.code == "error-cell" else None
+            add(f.sheet, f.cell, f.severity.value, f"{f.code}: {f.message}", value)
     return out
 
 
 def _input_sheets(bom: Bom) -> Iterable[tuple[str, Iterable[Sequence[Any]]]]:
-    """(display name, rows of values from row 1) for each contract sheet of the input."""
+    """(display name, rows of values from row 1) for each contract sheet of the input.
+
+    A workbook's cells are read with python-calamine, which gives each cell's own type (number,
+    text, date, true/false) 15 times faster than openpyxl's read-only mode. Only sheets the
+    reader loaded are read: it has proved them safe to load.
+    """
     from compliance.contract import SHEETS
 
     names = [bom.display_sheet(s.name) for s in SHEETS if s.name in bom.sheet_names]
     if bom.source is not None:
-        from openpyxl import load_workbook
+        from python_calamine import CalamineWorkbook
 
-        wb = load_workbook(io.BytesIO(bom.source.data), read_only=True, data_only=True)
+        wb = CalamineWorkbook.from_object(io.BytesIO(bom.source.data))
         try:
             for name in names:
-                if name in wb.sheetnames:
-                    yield name, wb[name].iter_rows(values_only=True)
+                if name in wb.sheet_names:
+                    sheet = wb.get_sheet_by_name(name)
+                    yield name, sheet.to_python(skip_empty_area=False, nrows=MAX_COPY_ROWS + 1)
         finally:
             wb.close()
         return
@@ -270,9 +227,7 @@ def _input_sheets(bom: Bom) -> Iterable[tuple[str, Iterable[Sequence[Any]]]]:
 
 def _frame_rows(frame: Any, letters: dict[str, str], as_text: Any, row_col: str
                 ) -> Iterable[list[Any]]:
-    from openpyxl.utils import column_index_from_string
-
-    index = {col: column_index_from_string(letter) - 1 for col, letter in letters.items()}
+    index = {col: _column_index(letter) for col, letter in letters.items()}
     width = max(index.values()) + 1
     header: list[Any] = [None] * width
     for col, i in index.items():
@@ -290,26 +245,37 @@ def _frame_rows(frame: Any, letters: dict[str, str], as_text: Any, row_col: str
         yield values
 
 
-def _copy(ws: WriteOnlyWorksheet, rows: Iterable[Sequence[Any]],
-          marks: dict[str, list[tuple[str, str]]]) -> None:
-    from openpyxl.utils import get_column_letter
+def _copy(ws: Sheet, rows: Iterable[Sequence[Any]],
+          marks: dict[str, list[tuple[str, str, str | None]]]) -> None:
+    """The input's rows, each marked cell filled and annotated.
 
-    letters: list[str] = []
+    An error cell reads as empty; the reader's finding gives back its text (``#N/A``).
+    """
+    by_row: dict[int, dict[int, list[tuple[str, str, str | None]]]] = {}
+    for ref, found in marks.items():
+        letters = ref.rstrip("0123456789")
+        number = ref[len(letters):]
+        if letters and number:
+            by_row.setdefault(int(number), {})[_column_index(letters)] = found
     for r, values in enumerate(rows, start=1):
         if r > MAX_COPY_ROWS:
-            ws.append([_cell(ws, f"... copy stopped after {MAX_COPY_ROWS:,} rows", bold=True)])
+            ws.append([_cell(f"... copy stopped after {MAX_COPY_ROWS:,} rows", bold=True)])
             break
-        while len(letters) < len(values):
-            letters.append(get_column_letter(len(letters) + 1))
-        out = []
-        for c, value in enumerate(values):
-            if isinstance(value, dt.time):
-                value = value.isoformat()
-            found = marks.get(f"{letters[c]}{r}")
-            if found:
-                found = sorted(found, key=lambda kt: _MARK_ORDER[kt[0]])
-                text = "\n".join(dict.fromkeys(t for _, t in found))
-                out.append(_cell(ws, value, fill=_MARK_FILL[found[0][0]], comment=text))
-            else:
-                out.append(_cell(ws, value))
-        ws.append(out)
+        row = [None if v == "" else v for v in values]
+        for c, found in by_row.get(r, {}).items():
+            found = sorted(found, key=lambda kt: _MARK_ORDER[kt[0]])
+            text = "\n".join(dict.fromkeys(t for _, t, _ in found))
+            if c >= len(row):
+                row.extend([None] * (c + 1 - len(row)))
+            value = row[c]
+            if value is None:
+                value = next((v for _, _, v in found if v), None)
+            row[c] = _cell(value, fill=_MARK_FILL[found[0][0]], comment=text)
+        ws.append(row)
+
+
+def _column_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
