@@ -358,6 +358,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="runs of load and audit per size; the best is kept")
     parser.add_argument("--slow-max", type=parse_size, default=100_000,
                         help="largest size measured through openpyxl (default 100k; 0: none)")
+    parser.add_argument("--formats-max", type=parse_size, default=100_000,
+                        help="largest size whose xlsx and html reports are timed (default 100k;"
+                             " 0: none)")
     parser.add_argument("--no-phases", action="store_true", help="skip the phase breakdown")
     parser.add_argument("--profile", action="store_true",
                         help="also profile each audit with pyinstrument into benchmarks/data/")
@@ -393,6 +396,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                                        "--output", str(DATA_DIR / "cli-report.txt")], 1)
         cli_s, _code = best_wall([*compliance_command(), "audit", path, "--format", "json",
                                   "--output", str(DATA_DIR / "cli-report.json")], 1)
+        formats = {}
+        if n <= args.formats_max:  # the shareable reports: plan, horizon and annotated copy
+            for report_format in ("xlsx", "html"):
+                formats[report_format], _code = best_wall(
+                    [*compliance_command(), "audit", path, "--format", report_format,
+                     "--output", str(DATA_DIR / f"cli-report.{report_format}")], 1)
         slow = run_child("openpyxl", path) if n <= args.slow_max else None
         phases = None if args.no_phases else run_child("phases", path)
         if args.profile:
@@ -400,6 +409,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_child("profile", path, str(out))
             print(f"profile written to {out} (and .html)")
         entry = {"load": loads, "audit": audits, "openpyxl": slow, "phases": phases,
+                 "formats": formats,
                  "file_mb": Path(path).stat().st_size / 1e6}
         results["sizes"][n] = entry
         scan_s = None
@@ -448,6 +458,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("s = `compliance audit FILE --output F` end to end (the default text report), CLI json")
     print("s = `compliance audit FILE --format json --output F` (indented JSON); both include")
     print("the interpreter's start-up.")
+
+    timed = [(n, results["sizes"][n]["formats"]) for n in sizes if results["sizes"][n]["formats"]]
+    if timed:
+        print()
+        print("Shareable reports, `compliance audit FILE --format xlsx|html --output F` end to "
+              "end (they add the remediation plan and the horizon, an audit on each date a "
+              "rule changes, and xlsx an annotated copy of the input):")
+        print()
+        print("| lines | CLI xlsx s | CLI html s |")
+        print("|---:|---:|---:|")
+        for n, found in timed:
+            print(f"| {n:,} | {fmt(found.get('xlsx'))} | {fmt(found.get('html'))} |")
 
     if not args.no_phases:
         print()
