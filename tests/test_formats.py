@@ -259,3 +259,24 @@ def test_xlsx_copy_marks_error_cells_and_headerless_columns() -> None:
     header = out["in minerals"]["N1"]  # no header above 'stray' in N2: marked though empty
     assert header.value is None and header.fill.fgColor.rgb == "FFFFE699"
     assert header.comment.text.startswith("blank-header: column N has values but no header")
+
+
+def test_csv_reports_give_the_mass_behind_recycled_content() -> None:
+    """The EU rule is about kilograms: the CSVs carry each line's mass next to its share."""
+    from compliance.explain.lines import explain
+    from compliance.report.csv_out import explanation_csv
+
+    path = ROOT / "fixtures" / "regimes" / "eu-recycled-content.xlsx"
+    report = compliance.audit(path, rulesets=["eu-2023-1542-recycled-content"])
+    rows = list(csv.DictReader(io.StringIO(render(report, "csv").decode("utf-8-sig"))))
+    cobalt = [r for r in rows if r["record"] == "line" and r["battery_id"] == "EV-310818"
+              and r["item_id"] == "cobalt"]
+    assert [(r["share_pct"], r["mass_kg"]) for r in cobalt] == [("12.5000", "6.400000")]
+    assert all(r["mass_kg"] == "" for r in rows if r["record"] != "line")
+    bom = compliance.read_bom(path)
+    loaded = [compliance.load_ruleset("eu-2023-1542-recycled-content")]
+    expl = explain(compliance.audit(bom, loaded), bom, loaded)
+    lines = list(csv.DictReader(io.StringIO(explanation_csv(expl).decode("utf-8-sig"))))
+    nickel = [r for r in lines if r["battery_id"] == "EV-310817" and r["item_id"] == "R-05"]
+    assert [(r["row"], r["share_pct"], r["mass_kg"]) for r in nickel] == [
+        ("6", "92.5641", "36.100000")]  # 36.1 of 39 kg of nickel not recovered from waste

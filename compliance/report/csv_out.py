@@ -61,8 +61,9 @@ def write_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
 
 
 AUDIT_COLUMNS = ("record", "battery_id", "ruleset", "requirement", "status", "sheet", "row",
-                 "cells", "item_id", "value_usd", "share_pct", "actual_pct", "required_pct",
-                 "shortfall_pct", "shortfall_usd", "credit_usd", "code", "message")
+                 "cells", "item_id", "value_usd", "share_pct", "mass_kg", "actual_pct",
+                 "required_pct", "shortfall_pct", "shortfall_usd", "credit_usd", "code",
+                 "message")
 
 
 def audit_rows(report: AuditReport) -> Iterable[list[Any]]:
@@ -71,26 +72,24 @@ def audit_rows(report: AuditReport) -> Iterable[list[Any]]:
         bid = battery.battery_id
         for v in battery.verdicts:
             yield ["verdict", bid, v.ruleset, None, v.status, None, battery.row, None, None,
-                   None, None, None, None, None, None, v.credit_usd, None, v.summary]
+                   None, None, None, None, None, None, None, v.credit_usd, None, v.summary]
             for r in v.requirements:
                 yield ["requirement", bid, v.ruleset, r.id, r.status, None, None, None, None,
-                       r.total_usd, None, r.actual_pct, r.required_pct, r.shortfall_pct,
+                       r.total_usd, None, None, r.actual_pct, r.required_pct, r.shortfall_pct,
                        r.shortfall_usd, r.credit_usd, r.kind, r.explanation]
-                for line in r.lines:
-                    yield ["line", bid, v.ruleset, r.id, r.status, line.sheet, line.row,
-                           " ".join(line.cells), line.item_id, line.value_usd, line.share_pct,
-                           None, None, None, None, None, None, line.reason]
-                for line in r.relieved:
-                    yield ["relieved", bid, v.ruleset, r.id, r.status, line.sheet, line.row,
-                           " ".join(line.cells), line.item_id, line.value_usd, line.share_pct,
-                           None, None, None, None, None, None, line.reason]
+                for record, lines in (("line", r.lines), ("relieved", r.relieved)):
+                    for line in lines:
+                        yield [record, bid, v.ruleset, r.id, r.status, line.sheet, line.row,
+                               " ".join(line.cells), line.item_id, line.value_usd,
+                               line.share_pct, line.mass_kg, None, None, None, None, None, None,
+                               line.reason]
                 for gap in r.gaps:
                     yield ["gap", bid, v.ruleset, r.id, r.status, gap.sheet, gap.row, gap.cell,
-                           gap.item_id, None, None, None, None, None, None, None, gap.column,
-                           gap.message]
+                           gap.item_id, None, None, None, None, None, None, None, None,
+                           gap.column, gap.message]
     for f in report.findings:
         yield ["finding", None, None, None, f.severity, f.sheet, f.row, f.cell, None, None,
-               None, None, None, None, None, None, f.code, f.message]
+               None, None, None, None, None, None, None, f.code, f.message]
 
 
 def render_csv(report: AuditReport, **_: Any) -> bytes:
@@ -99,7 +98,8 @@ def render_csv(report: AuditReport, **_: Any) -> bytes:
 
 def explanation_csv(expl: Explanation) -> bytes:
     header = ("record", "battery_id", "ruleset", "requirement", "requirement_status", "sheet",
-              "row", "cells", "item_id", "value_usd", "share_pct", "status", "blocking",
+              "row", "cells", "item_id", "value_usd", "share_pct", "mass_kg", "status",
+              "blocking",
               "impact_rank", "effect", "best", "worst", "message")
     rows: list[list[Any]] = []
     for b in expl.batteries:
@@ -108,12 +108,13 @@ def explanation_csv(expl: Explanation) -> bytes:
                 for x in r.lines:
                     rows.append(["line", b.battery_id, v.ruleset, r.id, r.status, x.sheet, x.row,
                                  " ".join(x.cells), x.item_id, x.value_usd, x.share_pct,
-                                 x.status, x.blocking, x.impact_rank, None, None, None,
-                                 x.reason])
+                                 x.mass_kg, x.status, x.blocking, x.impact_rank, None, None,
+                                 None, x.reason])
             for g in v.gaps:
                 rows.append(["gap", b.battery_id, v.ruleset, " ".join(g.requirements),
                              g.current, g.sheet, g.row, g.cell, g.item_id, None, None, None,
-                             None, None, g.effect, g.best, g.worst, f"{g.message}; {g.note}"])
+                             None, None, None, g.effect, g.best, g.worst,
+                             f"{g.message}; {g.note}"])
     return write_csv(header, rows)
 
 

@@ -119,14 +119,14 @@ def _requirement(ws: Sheet, items: list[tuple[Any, Any]]) -> None:
                    req.total_usd, req.qualifying_usd, req.credit_usd, req.explanation])
     _row(ws, [])
     _row(ws, ["battery_id", "record", "sheet", "row", "item_id", "value_usd", "share_pct",
-              "cells", "column", "reason"], bold=True)
+              "mass_kg", "cells", "column", "reason"], bold=True)
     for battery, req in items:
         for kind, lines in (("line", req.lines), ("relieved", req.relieved)):
             for x in lines:
                 _row(ws, [battery.battery_id, kind, x.sheet, x.row, x.item_id, x.value_usd,
-                          x.share_pct, " ".join(x.cells), None, x.reason])
+                          x.share_pct, x.mass_kg, " ".join(x.cells), None, x.reason])
         for g in req.gaps:
-            _row(ws, [battery.battery_id, "gap", g.sheet, g.row, g.item_id, None, None,
+            _row(ws, [battery.battery_id, "gap", g.sheet, g.row, g.item_id, None, None, None,
                       g.cell, g.column, g.message])
 
 
