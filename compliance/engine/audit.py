@@ -68,20 +68,30 @@ _ORDER = {Status.FAIL: 4, Status.INSUFFICIENT_DATA: 3, Status.PROVISIONAL: 2, St
 
 
 def run_audit(bom: Bom, rulesets: Sequence[LoadedRuleset], as_of: dt.date | None,
-              *, strict: bool = False) -> AuditReport:
+              *, strict: bool = False, list_lines: bool = True) -> AuditReport:
+    """Audit ``bom`` against ``rulesets`` (``as_of``: every battery date set to that day).
+
+    ``list_lines=False`` is for callers that read only verdicts and figures, never the rows
+    behind them (the horizon audits a BOM on every date a ruleset changes and keeps statuses,
+    shares and shortfalls). Listing every non-qualifying or prohibited row (its reason, share
+    and cells) is most of the work of a big audit; without it every result's ``lines`` and
+    ``relieved`` are empty and everything else (statuses, figures, gaps, explanations) is what
+    the full audit gives. The public :func:`compliance.audit` always lists them.
+    """
     with audit_scope():
-        return _run_audit(bom, rulesets, as_of, strict)
+        return _run_audit(bom, rulesets, as_of, strict, list_lines)
 
 
 def _run_audit(bom: Bom, rulesets: Sequence[LoadedRuleset], as_of: dt.date | None,
-               strict: bool) -> AuditReport:
+               strict: bool, list_lines: bool = True) -> AuditReport:
     per_battery: dict[str, list[Verdict]] = {}
     rows: dict[str, tuple[int | None, str | None]] = {}
     for loaded in rulesets:
         rs = loaded.ruleset
         contexts = battery_contexts(bom, rs, as_of)
         by_requirement = [
-            _scoped(req, rs, bom, contexts, _EVALUATORS[type(req)](req, rs, bom, contexts))
+            _scoped(req, rs, bom, contexts,
+                    _EVALUATORS[type(req)](req, rs, bom, contexts, list_lines=list_lines))
             for req in rs.requirements]
         keyed = {r.date_basis for r in rs.requirements}  # the dates that select rule values
         for ctx in contexts:

@@ -36,8 +36,11 @@ from compliance.rules.model import ConcentrationCap, Ruleset
 
 
 def evaluate_concentration(
-    req: ConcentrationCap, rs: Ruleset, bom: Bom, batteries: list[BatteryContext]
+    req: ConcentrationCap, rs: Ruleset, bom: Bom, batteries: list[BatteryContext],
+    *, list_lines: bool = True,
 ) -> dict[str, RequirementResult]:
+    """Each battery's result; without ``list_lines`` the rows over the cap are not listed (see
+    :func:`compliance.engine.audit.run_audit`)."""
     columns = {ROW, "battery_id", req.item_id, req.group_by, req.measure,
                *(s.country for s in req.stages if s.country)}
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -130,7 +133,7 @@ def evaluate_concentration(
             **base, status=status, actual_pct=pct_down(worst_share), required_pct=cap,
             shortfall_pct=pct_down(worst_share - cap) if breaches else None,
             shortfall_usd=must_move if breaches else None, explanation=explanation,
-            lines=breaches, gaps=gaps, parameters=lookup.uses(),
+            lines=breaches if list_lines else [], gaps=gaps, parameters=lookup.uses(),
             provisional=lookup.provisional)
     return results
 

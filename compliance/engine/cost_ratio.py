@@ -44,8 +44,11 @@ from compliance.rules.model import CostRatio, Ruleset
 
 
 def evaluate_cost_ratio(
-    req: CostRatio, rs: Ruleset, bom: Bom, batteries: list[BatteryContext]
+    req: CostRatio, rs: Ruleset, bom: Bom, batteries: list[BatteryContext],
+    *, list_lines: bool = True,
 ) -> dict[str, RequirementResult]:
+    """Each battery's ratio; without ``list_lines`` the attributable rows are not listed (see
+    :func:`compliance.engine.audit.run_audit`)."""
     names = [req.threshold, *([req.in_force] if req.in_force else []),
              *parameters_of(rs, req.entity_test)]
     lookups, groups = group_by_values(rs, batteries, req.date_basis, names)
@@ -143,7 +146,7 @@ def evaluate_cost_ratio(
             status = Status.INSUFFICIENT_DATA
         lines = [line_result(sheet, rec[ROW], str(rec[req.item_id]), usd(part),
                              share_of(part, total), reason, [])
-                 for rec, part, reason in caught_rows]
+                 for rec, part, reason in caught_rows] if list_lines else []
         lines.sort(key=lambda x: (-(x.value_usd or 0), x.row))
         shown = pct_down(worst * 100 / total)
         explanation = (f"cost ratio {num(shown)} % ({money(worst)} of {money(total)} not "

@@ -36,8 +36,11 @@ HIT = "__forbidden"
 
 
 def evaluate_forbidden(
-    req: ForbiddenRows, rs: Ruleset, bom: Bom, batteries: list[BatteryContext]
+    req: ForbiddenRows, rs: Ruleset, bom: Bom, batteries: list[BatteryContext],
+    *, list_lines: bool = True,
 ) -> dict[str, RequirementResult]:
+    """Each battery's result; without ``list_lines`` the banned rows are not listed (see
+    :func:`compliance.engine.audit.run_audit`)."""
     names = sorted({*P.params_in(req.when), *P.params_in(req.forbidden)})
     lookups, groups = group_by_values(rs, batteries, req.date_basis, names)
     columns = sorted({ROW, "battery_id", req.item_id, req.measure, *P.columns(req.forbidden),
@@ -120,6 +123,6 @@ def evaluate_forbidden(
             **base, status=status, actual_pct=pct_down(share) if share is not None else None,
             required_pct=Decimal(0), shortfall_usd=usd(hit_value) if hits else None,
             shortfall_pct=pct_down(share) if hits and share else None,
-            total_usd=usd(total) if total else None, explanation=explanation, lines=hits,
-            gaps=gaps)
+            total_usd=usd(total) if total else None, explanation=explanation,
+            lines=hits if list_lines else [], gaps=gaps)
     return results

@@ -10,8 +10,11 @@ from compliance.rules.model import InForce, Ruleset
 
 
 def evaluate_in_force(
-    req: InForce, rs: Ruleset, bom: Bom, batteries: list[BatteryContext]
+    req: InForce, rs: Ruleset, bom: Bom, batteries: list[BatteryContext],
+    *, list_lines: bool = True,
 ) -> dict[str, RequirementResult]:
+    """Each battery's result. ``list_lines`` is taken as by every evaluator (see
+    :func:`compliance.engine.audit.run_audit`); this kind lists no rows."""
     results: dict[str, RequirementResult] = {}
     basis = rs.date_bases[req.date_basis]
     base = result_base(req, None, None)  # the same for every battery but the date

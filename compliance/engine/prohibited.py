@@ -53,8 +53,11 @@ WHY = "__why"  # which combination of activity cells and entity test values a ro
 
 
 def evaluate_prohibited(
-    req: ProhibitedEntity, rs: Ruleset, bom: Bom, batteries: list[BatteryContext]
+    req: ProhibitedEntity, rs: Ruleset, bom: Bom, batteries: list[BatteryContext],
+    *, list_lines: bool = True,
 ) -> dict[str, RequirementResult]:
+    """Each battery's result; without ``list_lines`` the prohibited and relieved rows are only
+    counted, not listed (see :func:`compliance.engine.audit.run_audit`)."""
     test = rs.entity_tests[req.entity_test]
     measure = req.measure or ROW  # a sheet without amounts (batteries) still has rows
     cols = {ROW, "battery_id", req.item_id, measure}
@@ -108,7 +111,9 @@ def evaluate_prohibited(
             pl.col(measure).sum().alias("total"),
             pl.col(measure).is_null().sum().alias("missing")).iter_rows()}
         listed = _listed(frame, req, measure, tests, bom, test.title,
-                         {b: decimal_or_zero(t) for b, (t, _) in totals.items()})
+                         {b: decimal_or_zero(t) for b, (t, _) in totals.items()},
+                         # Without amounts, the explanation names every prohibited row.
+                         list_lines or req.measure is None)
     else:
         totals, listed = {}, {}
 
@@ -135,47 +140,54 @@ def evaluate_prohibited(
         total_raw, _missing = totals.get(ctx.battery_id, (None, 0))
         total = decimal_or_zero(total_raw)
         found = listed.get(ctx.battery_id) or _Listed()
-        hits, relieved, hit_value = found.hits, found.relieved, found.hit_value
+        hits, hit_count, hit_value = found.hits, found.hit_count, found.hit_value
+        relieved, relieved_count = found.relieved, found.relieved_count
         gaps = [*excluded_gaps(ctx, req.sheet, bom), *found.gaps]
         hits.sort(key=lambda x: (-(x.value_usd or 0), x.row))
-        if hits:
+        if hit_count:
             status = Status.FAIL
         elif gaps:
             status = Status.INSUFFICIENT_DATA
         else:
             status = Status.PASS
         actual = (hit_value * 100 / total) if total else None
-        noun = "rows involve" if len(hits) != 1 else "row involves"
+        noun = "rows involve" if hit_count != 1 else "row involves"
         if status is Status.FAIL and req.measure is None:
             explanation = "; ".join(h.reason for h in hits) + f": no {test.title} is allowed"
         elif status is Status.FAIL:
-            explanation = (f"{len(hits)} {noun.split()[0]} ({money(hit_value)}"
+            explanation = (f"{hit_count} {noun.split()[0]} ({money(hit_value)}"
                            + (f", {num(pct_down(actual))} % of the value" if actual else "")
                            + f") {noun.split()[1]} a {test.title}; none is allowed")
         elif status is Status.PASS:
             explanation = f"no row involves a {test.title}"
         else:
             explanation = f"no {test.title} found, but some rows cannot be cleared for missing data"
-        if relieved:
-            explanation += f"; {len(relieved)} {'rows' if len(relieved) != 1 else 'row'} " \
+        if relieved_count:
+            explanation += f"; {relieved_count} {'rows' if relieved_count != 1 else 'row'} " \
                            "left out under transition relief"
         results[ctx.battery_id] = requirement_result(
             **common, status=status, actual_pct=pct_down(actual) if actual is not None else None,
-            required_pct=Decimal(0), shortfall_pct=pct_down(actual) if hits and actual else None,
-            shortfall_usd=usd(hit_value) if hits and req.measure else None,
+            required_pct=Decimal(0),
+            shortfall_pct=pct_down(actual) if hit_count and actual else None,
+            shortfall_usd=usd(hit_value) if hit_count and req.measure else None,
             total_usd=usd(total) if total_raw is not None else None,
-            explanation=explanation, lines=hits, relieved=relieved, gaps=gaps)
+            explanation=explanation, lines=hits if list_lines else [],
+            relieved=relieved if list_lines else [], gaps=gaps)
     return results
 
 
 @dataclass(slots=True)
 class _Listed:
-    """A battery's rows the report lists: prohibited, left out under relief, not clearable."""
+    """A battery's rows the report lists: prohibited, left out under relief, not clearable.
+
+    The counts are kept also when the rows are not listed (``hits`` and ``relieved`` empty)."""
 
     hits: list[LineResult] = field(default_factory=list)
     relieved: list[LineResult] = field(default_factory=list)
     gaps: list[DataGap] = field(default_factory=list)
     hit_value: Decimal = Decimal(0)
+    hit_count: int = 0
+    relieved_count: int = 0
 
 
 class _Why(NamedTuple):
@@ -187,8 +199,10 @@ class _Why(NamedTuple):
 
 
 def _listed(frame: pl.DataFrame, req: ProhibitedEntity, measure: str, tests: list[EntityTests],
-            bom: Bom, title: str, totals: dict[str, Decimal]) -> dict[str, _Listed]:
-    """The listed rows of every battery, in sheet order, from the classified ``frame``.
+            bom: Bom, title: str, totals: dict[str, Decimal],
+            list_lines: bool) -> dict[str, _Listed]:
+    """The listed rows of every battery, in sheet order, from the classified ``frame``; without
+    ``list_lines``, only how many there are, their value and the gaps.
 
     A row's reasons depend only on its activity cells and the values of the entity test, so
     each distinct combination of them is explained once."""
@@ -197,24 +211,37 @@ def _listed(frame: pl.DataFrame, req: ProhibitedEntity, measure: str, tests: lis
                                for c in (act.country, act.entity, act.when) if c))
     frame = frame.select(list(dict.fromkeys(["battery_id", ROW, req.item_id, measure, "__hit",
                                              "__relieved", TEST, *cells])))  # read here
-    explained, combinations = number_distinct(
-        frame.filter(~relieved & (hit.is_null() | hit)), [TEST, *cells], WHY)
+    # Unlisted prohibited rows need no reason: only rows that cannot be cleared are explained.
+    explain = (hit.is_null() | hit) if list_lines else hit.is_null()
+    explained, combinations = number_distinct(frame.filter(~relieved & explain), [TEST, *cells],
+                                              WHY)
     reasons = _Reasons(req, tests, title, bom, cells)
     whys = [reasons.of_row(index, values) for index, *values in combinations]
     sheet = bom.display_sheet(req.sheet)
     out: dict[str, _Listed] = defaultdict(_Listed)
     says = req.relief.says if req.relief else ""
-    for battery, row, item, value in column_rows(
-            frame.filter(relieved), "battery_id", ROW, req.item_id, measure):
-        out[battery].relieved.append(line_result(
-            sheet, row, str(item), usd(value), share_of(value, totals[battery]), says, []))
-    for battery, row, item, value, why in column_rows(
-            explained.filter(hit), "battery_id", ROW, req.item_id, measure, WHY):
-        found, reason = out[battery], whys[why]
-        found.hit_value += Decimal(value or 0)
-        found.hits.append(line_result(
-            sheet, row, str(item), usd(value), share_of(value, totals[battery]),
-            reason.reason, [f"{letter}{row}" for letter in reason.letters]))
+    if list_lines:
+        for battery, row, item, value in column_rows(
+                frame.filter(relieved), "battery_id", ROW, req.item_id, measure):
+            found = out[battery]
+            found.relieved_count += 1
+            found.relieved.append(line_result(
+                sheet, row, str(item), usd(value), share_of(value, totals[battery]), says, []))
+        for battery, row, item, value, why in column_rows(
+                explained.filter(hit), "battery_id", ROW, req.item_id, measure, WHY):
+            found, reason = out[battery], whys[why]
+            found.hit_count += 1
+            found.hit_value += Decimal(value or 0)
+            found.hits.append(line_result(
+                sheet, row, str(item), usd(value), share_of(value, totals[battery]),
+                reason.reason, [f"{letter}{row}" for letter in reason.letters]))
+    else:
+        for (battery,) in column_rows(frame.filter(relieved), "battery_id"):
+            out[battery].relieved_count += 1
+        for battery, value in column_rows(frame.filter(~relieved & hit), "battery_id", measure):
+            found = out[battery]
+            found.hit_count += 1
+            found.hit_value += Decimal(value or 0)
     for battery, row, item, why in column_rows(
             explained.filter(hit.is_null()), "battery_id", ROW, req.item_id, WHY):
         out[battery].gaps.extend(

@@ -32,8 +32,11 @@ GRAM = Decimal("0.001")
 
 
 def evaluate_recycled(
-    req: RecycledContent, rs: Ruleset, bom: Bom, batteries: list[BatteryContext]
+    req: RecycledContent, rs: Ruleset, bom: Bom, batteries: list[BatteryContext],
+    *, list_lines: bool = True,
 ) -> dict[str, RequirementResult]:
+    """Each battery's shares; without ``list_lines`` the failing materials are not listed (see
+    :func:`compliance.engine.audit.run_audit`)."""
     rows: dict[str, list[dict[str, Any]]] = {}
     columns = [ROW, "battery_id", req.item_id, req.material, req.mass, req.recovered]
     for rec in bom.frame(req.sheet).select(columns).iter_rows(named=True):
@@ -118,7 +121,7 @@ def evaluate_recycled(
             shortfall_pct=(minimum - share).quantize(Decimal("0.0001"), rounding=ROUND_CEILING)
             if margin < 0 else None,
             shortfall_kg=missing_kg or None, explanation=explanation,
-            lines=failing if status is not Status.PASS else [], gaps=gaps,
+            lines=failing if status is not Status.PASS and list_lines else [], gaps=gaps,
             parameters=lookup.uses(), provisional=lookup.provisional)
         # Every material's share is in the explanation; failing ones are also listed as lines.
     return results

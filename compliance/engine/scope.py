@@ -5,6 +5,10 @@ foreign entities of concern in minerals and in components judge the same entitie
 ruleset values).
 Inside :func:`audit_scope`, :func:`shared` makes each such evaluation once. Everything it keeps
 is keyed by objects the audit holds until it ends, and is dropped when it ends.
+
+Audits of one BOM on several dates (the horizon) can share more: the entity tests for the values
+in force on one date are those of every date with the same values. An audit run inside an open
+scope joins it.
 """
 
 from __future__ import annotations
@@ -24,8 +28,12 @@ _SHARED: ContextVar[dict[Hashable, Any] | None] = ContextVar("compliance_audit_s
 
 @contextmanager
 def audit_scope() -> Iterator[None]:
-    """Run one audit: shared work is kept until it ends, and the collector is paused."""
-    token = _SHARED.set({})
+    """Run one audit: shared work is kept until it ends, and the collector is paused.
+
+    Inside another scope, it joins that one: the caller that opened it must hold what the
+    audits are keyed by (the BOM, the rulesets) until it ends."""
+    memo = _SHARED.get()
+    token = _SHARED.set({} if memo is None else memo)
     try:
         with _collector_paused():
             yield
@@ -50,7 +58,8 @@ def _collector_paused() -> Iterator[None]:
     The report of a big workbook is hundreds of thousands of small objects, none of them
     garbage, and every automatic collection walks them again: a fifth of the engine's time.
     Only the audit that paused the collector resumes it, so with audits running side by side
-    it is never off for longer than one audit, and one paused by the host stays paused."""
+    it is never off for longer than one audit (or the audits of one scope, see above), and
+    one paused by the host stays paused."""
     with _PAUSE:
         paused = gc.isenabled()
         if paused:

@@ -68,8 +68,11 @@ def list_params(pred: Any, rs: Ruleset) -> list[str]:
 
 
 def evaluate_share(
-    req: ContentShare, rs: Ruleset, bom: Bom, batteries: list[BatteryContext]
+    req: ContentShare, rs: Ruleset, bom: Bom, batteries: list[BatteryContext],
+    *, list_lines: bool = True,
 ) -> dict[str, RequirementResult]:
+    """Each battery's share; without ``list_lines`` the rows that do not qualify are not
+    listed (see :func:`compliance.engine.audit.run_audit`)."""
     lists_used = sorted({*list_params(req.qualifies, rs), *P.params_in(req.scope)})
     cols = sorted({ROW, "battery_id", req.item_id, req.measure, *P.columns(req.qualifies),
                    *(P.columns(req.scope) if req.scope else [])})
@@ -130,10 +133,12 @@ def evaluate_share(
     not_qualifying = ((pl.col(Q) == False) & ~pl.col(TRACED)) | partial  # noqa: E712
     unknown_qualification = (pl.col(Q).is_null() & ~pl.col(TRACED)) | m.is_null()
     # A row's reason depends only on the cells the condition reads, and many rows share them.
-    explained, whys = _explain_rows(frame.filter(not_qualifying | unknown_qualification), req,
-                                    rs, lists_of_group)
+    # Unlisted rows need none: then only rows whose qualification is unknown are explained.
+    explain = (not_qualifying | unknown_qualification) if list_lines else unknown_qualification
+    explained, whys = _explain_rows(frame.filter(explain), req, rs, lists_of_group)
     total_of = {b: decimal_or_zero(r["total"]) for b, r in agg.items()}
-    lines_of = _lines(explained.filter(not_qualifying), req, bom, whys, total_of, traced)
+    lines_of = (_lines(explained.filter(not_qualifying), req, bom, whys, total_of, traced)
+                if list_lines else {})
     # Rows that could not be classified at all are not gaps of their own (the date is).
     row_gaps = _row_gaps(explained.filter(unknown_qualification
                                           & ~pl.col("battery_id").is_in(list(no_lists))),

@@ -12,7 +12,8 @@ import datetime as dt
 import itertools
 from collections.abc import Iterable, Sequence
 
-import compliance
+from compliance.engine.audit import run_audit
+from compliance.engine.scope import audit_scope
 from compliance.explain.model import (
     BatteryHorizon,
     Horizon,
@@ -38,23 +39,37 @@ def horizon(
 ) -> Horizon:
     days = sorted(set(dates)) if dates is not None else change_dates(rulesets)
     days = [d for d in days if (start is None or d >= start) and (end is None or d <= end)]
-    reports = [(day, compliance.audit(bom, rulesets, as_of=day)) for day in days]
+    # Only verdicts and figures are kept, so the audits need not list the rows behind them;
+    # in one scope, they share what does not depend on the date (the entity tests, say).
+    with audit_scope():
+        reports = [(day, run_audit(bom, rulesets, day, list_lines=False)) for day in days]
     return build(reports, [r.id for r in rulesets])
 
 
 def build(reports: Sequence[tuple[dt.date, AuditReport]], ruleset_ids: list[str]) -> Horizon:
     order: list[str] = []
     points: dict[str, list[HorizonPoint]] = {}
+    # Most requirements read the same on many dates and batteries: each distinct one is made
+    # once (models are frozen, so sharing is safe). Decimals are keyed by their text, as 60 and
+    # 60.0000 are equal but are written differently.
+    made: dict[tuple[object, ...], HorizonRequirement] = {}
     for day, report in reports:
         for battery in report.batteries:
             if battery.battery_id not in points:
                 order.append(battery.battery_id)
                 points[battery.battery_id] = []
-            reqs = [HorizonRequirement(ruleset=v.ruleset, id=r.id, status=r.status,
-                                       comparison=r.comparison, actual_pct=r.actual_pct,
-                                       required_pct=r.required_pct,
-                                       shortfall_usd=r.shortfall_usd)
-                    for v in battery.verdicts for r in v.requirements]
+            reqs = []
+            for v in battery.verdicts:
+                for r in v.requirements:
+                    key = (v.ruleset, r.id, r.status, r.comparison, str(r.actual_pct),
+                           str(r.required_pct), str(r.shortfall_usd))
+                    req = made.get(key)
+                    if req is None:
+                        req = made[key] = HorizonRequirement(
+                            ruleset=v.ruleset, id=r.id, status=r.status,
+                            comparison=r.comparison, actual_pct=r.actual_pct,
+                            required_pct=r.required_pct, shortfall_usd=r.shortfall_usd)
+                    reqs.append(req)
             points[battery.battery_id].append(HorizonPoint(date=day, status=battery.status,
                                                            requirements=reqs))
     batteries = []
