@@ -15,6 +15,7 @@ supplier on each violating line.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -39,7 +40,13 @@ from compliance.reader.bom import Bom
 from compliance.reader.sheets import ROW
 from compliance.report.model import AuditReport, LineResult, RequirementResult, Status
 from compliance.rules.loader import LoadedRuleset
-from compliance.rules.model import ContentShare, ProhibitedEntity, Ruleset
+from compliance.rules.model import (
+    Activity,
+    ContentShare,
+    EntityCheck,
+    ProhibitedEntity,
+    Ruleset,
+)
 
 
 def plan(
@@ -176,6 +183,19 @@ class _Lookup:
                 self.rows[(sheet, rec[ROW])] = rec
         self.entities = ({r["entity_id"]: r for r in bom.entities.iter_rows(named=True)}
                          if wanted else {})
+        # What _culprits found for an activity, by its cells and day: many lines share them.
+        self.activities: dict[tuple[Any, ...], EntityToReplace] = {}
+        self._checks: dict[tuple[Any, ...], list[tuple[EntityCheck, Any]]] = {}
+
+    def checks(self, rs: Ruleset, spec: ProhibitedEntity,
+               day: dt.date | None) -> list[tuple[EntityCheck, Any]]:
+        """The checks of ``spec``'s entity test with their values on ``day``, looked up once."""
+        key = (id(rs), spec.entity_test, day)
+        found = self._checks.get(key)
+        if found is None:
+            found = self._checks[key] = [(check, value_at(rs, check.parameter, day))
+                                         for check in rs.entity_tests[spec.entity_test].checks]
+        return found
 
 
 def prohibition_plan(req: RequirementResult, spec: Any, rs: Ruleset | None,
@@ -186,7 +206,7 @@ def prohibition_plan(req: RequirementResult, spec: Any, rs: Ruleset | None,
         if isinstance(spec, ProhibitedEntity) and rs is not None and lookup is not None:
             rec = lookup.rows.get((spec.sheet, line.row))
             if rec is not None:
-                entities = _culprits(rec, spec, rs, lookup.entities, req)
+                entities = _culprits(rec, spec, rs, lookup, req)
         lines.append(ReplaceLine(sheet=line.sheet, row=line.row, item_id=line.item_id,
                                  value_usd=line.value_usd, reason=line.reason,
                                  entities=entities))
@@ -212,9 +232,8 @@ def prohibition_plan(req: RequirementResult, spec: Any, rs: Ruleset | None,
                            entities=distinct, words=words)
 
 
-def _culprits(rec: dict[str, Any], spec: ProhibitedEntity, rs: Ruleset,
-              entities: dict[str, dict[str, Any]], req: RequirementResult
-              ) -> list[EntityToReplace]:
+def _culprits(rec: dict[str, Any], spec: ProhibitedEntity, rs: Ruleset, lookup: _Lookup,
+              req: RequirementResult) -> list[EntityToReplace]:
     """Which activity of a violating line is at fault, and by whom.
 
     This names the supplier to replace; it mirrors the ruleset's entity test (covered-nation
@@ -222,55 +241,66 @@ def _culprits(rec: dict[str, Any], spec: ProhibitedEntity, rs: Ruleset,
     own cells. The verdict that the line violates comes from the engine; if this mirror finds
     no culprit, every supplier on the line is listed instead, never none.
     """
-    test = rs.entity_tests[spec.entity_test]
-    day = req.date
     found: list[EntityToReplace] = []
     everyone: list[EntityToReplace] = []
     for act in spec.activities:
         if act.when and rec.get(act.when) is not True:
             continue
         country, entity = rec.get(act.country), rec.get(act.entity)
-        reasons: list[str] = []
-        moved = replaced = False
-        for check in test.checks:
-            value = value_at(rs, check.parameter, day)
-            if value is None:
-                continue
-            if check.kind == "activity_in":
-                if country in value:
-                    moved = True
-                    reasons.append(check.says.format(activity=act.name))
-                continue
-            erec = entities.get(entity) if entity else None
-            cell = erec.get(check.column or "") if erec else None
-            if cell is None:
-                continue
-            hit = False
-            shown: Any = cell
-            if check.kind == "country_in":
-                hit = cell in value
-            elif check.kind in ("at_least", "more_than"):
-                number = Decimal(cell)
-                hit = number >= value if check.kind == "at_least" else number > value
-                shown = format(number.normalize(), "f")
-            elif check.kind == "flag":
-                hit = value is True and cell is True
-            elif check.kind == "listed":
-                named = sorted(set(cell) & {n.upper() for n in value})
-                hit, shown = bool(named), ", ".join(named)
-            if hit:
-                replaced = True
-                reasons.append(check.says.format(value=shown))
-        item = EntityToReplace(entity_id=entity, column=act.entity, activity=act.name,
-                               country=country, reasons=reasons, replace_entity=replaced,
-                               move_activity=moved)
+        # An activity's culprit depends only on these (the result models are frozen, so lines
+        # with the same cells share one).
+        key = (id(rs), id(spec), id(act), req.date, country, entity)
+        item = lookup.activities.get(key)
+        if item is None:
+            item = lookup.activities[key] = _activity_culprit(
+                act, country, entity, lookup.checks(rs, spec, req.date), lookup.entities)
         everyone.append(item)
-        if reasons:
+        if item.reasons:
             found.append(item)
     if found:
         return found
     # The mirror found nothing: name every supplier on the line rather than none.
     return [e.model_copy(update={"replace_entity": e.entity_id is not None}) for e in everyone]
+
+
+def _activity_culprit(act: Activity, country: Any, entity: Any,
+                      checks: list[tuple[EntityCheck, Any]],
+                      entities: dict[str, dict[str, Any]]) -> EntityToReplace:
+    """One activity of a violating line (see :func:`_culprits`): what is wrong with it, by the
+    entity test's ``checks`` and their values on the line's day."""
+    reasons: list[str] = []
+    moved = replaced = False
+    for check, value in checks:
+        if value is None:
+            continue
+        if check.kind == "activity_in":
+            if country in value:
+                moved = True
+                reasons.append(check.says.format(activity=act.name))
+            continue
+        erec = entities.get(entity) if entity else None
+        cell = erec.get(check.column or "") if erec else None
+        if cell is None:
+            continue
+        hit = False
+        shown: Any = cell
+        if check.kind == "country_in":
+            hit = cell in value
+        elif check.kind in ("at_least", "more_than"):
+            number = Decimal(cell)
+            hit = number >= value if check.kind == "at_least" else number > value
+            shown = format(number.normalize(), "f")
+        elif check.kind == "flag":
+            hit = value is True and cell is True
+        elif check.kind == "listed":
+            named = sorted(set(cell) & {n.upper() for n in value})
+            hit, shown = bool(named), ", ".join(named)
+        if hit:
+            replaced = True
+            reasons.append(check.says.format(value=shown))
+    return EntityToReplace(entity_id=entity, column=act.entity, activity=act.name,
+                           country=country, reasons=reasons, replace_entity=replaced,
+                           move_activity=moved)
 
 
 def _with_required_changes(share: SharePlan, req: RequirementResult,
