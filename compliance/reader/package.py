@@ -27,6 +27,7 @@ from itertools import repeat
 from typing import TYPE_CHECKING
 
 from compliance.errors import UnusableInputError
+from compliance.findings import column_index
 from compliance.reader.limits import (
     EXCEL_MAX_COL,
     EXCEL_MAX_ROW,
@@ -425,14 +426,6 @@ def _as_indexes(digits: list[bytes]) -> pl.Series:
 def rows_out_of_order(rows: list[int], last_row: int) -> bool:
     """True unless ``rows`` rise strictly, starting above ``last_row`` (the previous chunk's)."""
     return bool(rows) and (rows[0] <= last_row or any(map(operator.ge, rows, rows[1:])))
-
-
-def column_index(letters: str) -> int:
-    """Excel column letters -> 1-based index (A -> 1, XFD -> 16384)."""
-    n = 0
-    for ch in letters:
-        n = n * 26 + (ord(ch) - 64)
-    return n
 
 
 def _cell_name(ref: re.Match[bytes] | None) -> str:

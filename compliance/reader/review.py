@@ -14,9 +14,9 @@ import re
 import polars as pl
 
 from compliance import findings as F
-from compliance.findings import Finding, Severity, column_letter
+from compliance.findings import Finding, Severity, column_index, column_letter
 from compliance.reader.limits import Limits
-from compliance.reader.package import Package, SheetPart, SheetScan, column_index
+from compliance.reader.package import Package, SheetPart, SheetScan
 from compliance.reader.sheets import ROW, RawSheet, has_text
 
 # Control characters a cell may not keep (tab, line feed and carriage return are text). The

@@ -24,6 +24,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from compliance.findings import column_index
 from compliance.report.model import AuditReport
 from compliance.report.xlsx_writer import Sheet, Styled, XlsxBook
 
@@ -227,7 +228,7 @@ def _input_sheets(bom: Bom) -> Iterable[tuple[str, Iterable[Sequence[Any]]]]:
 
 def _frame_rows(frame: Any, letters: dict[str, str], as_text: Any, row_col: str
                 ) -> Iterable[list[Any]]:
-    index = {col: _column_index(letter) for col, letter in letters.items()}
+    index = {col: column_index(letter) - 1 for col, letter in letters.items()}
     width = max(index.values()) + 1
     header: list[Any] = [None] * width
     for col, i in index.items():
@@ -256,7 +257,7 @@ def _copy(ws: Sheet, rows: Iterable[Sequence[Any]],
         letters = ref.rstrip("0123456789")
         number = ref[len(letters):]
         if letters and number:
-            by_row.setdefault(int(number), {})[_column_index(letters)] = found
+            by_row.setdefault(int(number), {})[column_index(letters) - 1] = found
     for r, values in enumerate(rows, start=1):
         if r > MAX_COPY_ROWS:
             ws.append([_cell(f"... copy stopped after {MAX_COPY_ROWS:,} rows", bold=True)])
@@ -272,10 +273,3 @@ def _copy(ws: Sheet, rows: Iterable[Sequence[Any]],
                 value = next((v for _, _, v in found if v), None)
             row[c] = _cell(value, fill=_MARK_FILL[found[0][0]], comment=text)
         ws.append(row)
-
-
-def _column_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1

@@ -22,6 +22,8 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, NamedTuple
 
+from compliance.findings import column_index, column_letter
+
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -69,14 +71,7 @@ def _attr(text: str) -> str:
 
 def column_letters(count: int) -> list[str]:
     """The first ``count`` column letters: A, B, ..., Z, AA, ..."""
-    out = []
-    for n in range(1, count + 1):
-        letters = ""
-        while n:
-            n, rem = divmod(n - 1, 26)
-            letters = chr(65 + rem) + letters
-        out.append(letters)
-    return out
+    return [column_letter(i) for i in range(count)]
 
 
 class _Styles:
@@ -138,7 +133,7 @@ class Sheet:
         self._out = book._zip.open(f"xl/worksheets/sheet{number}.xml", "w")
         cols = "".join(
             f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
-            for i, w in sorted((_column_number(c), w) for c, w in widths.items()))
+            for i, w in sorted((column_index(c.upper()), w) for c, w in widths.items()))
         self._out.write(
             f'{_HEAD}<worksheet xmlns="{_MAIN}" '
             f'xmlns:r="{_REL}">'.encode()
@@ -244,13 +239,6 @@ def _number_format(value: Any) -> str | None:
     if isinstance(value, dt.date):
         return "date"
     return None
-
-
-def _column_number(letters: str) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ord(ch) - 64
-    return n
 
 
 class XlsxBook:
