@@ -23,6 +23,7 @@ can turn a plan that falls one cent short into one that "reaches" the threshold.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -90,19 +91,29 @@ def fewest_lines(values: Sequence[Decimal], needed: Decimal) -> Selection | None
             break
         chosen.append(i)
         total += values[i]
+    # The swap takes the first unchosen line, in ascending (value, index) order, that is
+    # smaller than the current one and keeps the sum at or above ``needed``. "rest + value >=
+    # needed" only becomes true as the value grows, so a binary search finds where to start.
+    ascending = sorted(range(len(values)), key=lambda i: (values[i], i))
+    taken = set(chosen)
     improved = True
     while improved:
         improved = False
         for pos in sorted(range(len(chosen)), key=lambda p: (values[chosen[p]], chosen[p])):
             current = chosen[pos]
             rest = total - values[current]
-            spare = [i for i in range(len(values)) if i not in chosen
-                     and values[i] < values[current] and rest + values[i] >= needed]
-            if spare:
-                best = min(spare, key=lambda i: (values[i], i))
-                chosen[pos] = best
-                total = rest + values[best]
-                improved = True
+            start = bisect_left(ascending, True, key=lambda i: rest + values[i] >= needed)
+            for k in range(start, len(ascending)):
+                best = ascending[k]
+                if values[best] >= values[current]:
+                    break
+                if best not in taken:
+                    chosen[pos] = best
+                    taken.discard(current)
+                    taken.add(best)
+                    total = rest + values[best]
+                    improved = True
+                    break
     return Selection(tuple(sorted(chosen, key=lambda i: (-values[i], i))), total, True,
                      "largest lines first, then swapped for smaller ones; the count is optimal")
 
@@ -174,6 +185,8 @@ def _dp_min_cover(
     Two equivalent tables, whichever is smaller: the sums reachable up to ``need + max - 1``
     (an optimum never exceeds that: dropping its smallest line would otherwise still reach
     ``need``), or the complement's sums up to ``total - need`` (lines left where they are).
+    The budget and the choice of table are decided on those full sizes; :func:`_windowed_rows`
+    then keeps only the part of each row that the answer can depend on.
     """
     total = sum(ints)
     direct_cap = need + max(ints) - 1
@@ -185,45 +198,97 @@ def _dp_min_cover(
         # Items in descending order; reconstruction walks from the smallest and leaves a line
         # out whenever the sum is reachable without it, which favours fewer, larger lines.
         order = sorted(range(n), key=lambda i: (-ints[i], i))
-        prefixes = _prefix_bitsets([ints[i] for i in order], direct_cap)
-        reach = prefixes[-1]
-        above = reach >> need
+        vals = [ints[i] for i in order]
+        rows = _windowed_rows(vals, direct_cap, cover=need)
+        lo, bits = rows[-1]
+        above = bits >> (need - lo)
         if not above:
             return None  # cannot happen when total >= need, kept for safety
         target = need + ((above & -above).bit_length() - 1)
-        picks = _reconstruct(prefixes, [ints[i] for i in order], target)
+        picks = _reconstruct(rows, vals, target)
         return target, tuple(order[p] for p in picks)
     # Complement: the lines *not* re-sourced should carry as much value as possible up to
     # total - need. Ascending order, so reconstruction keeps large lines out of the complement
     # (that is, in the plan) when there is a choice.
     order = sorted(range(n), key=lambda i: (ints[i], i))
-    prefixes = _prefix_bitsets([ints[i] for i in order], complement_cap)
-    reach = prefixes[-1]
-    kept = reach.bit_length() - 1  # highest reachable sum <= complement_cap (0 always is)
-    left = set(_reconstruct(prefixes, [ints[i] for i in order], kept))
+    vals = [ints[i] for i in order]
+    rows = _windowed_rows(vals, complement_cap, cover=None)
+    lo, bits = rows[-1]
+    kept = lo + bits.bit_length() - 1  # highest reachable sum <= complement_cap (0 always is)
+    left = set(_reconstruct(rows, vals, kept))
     picks = tuple(order[p] for p in range(n) if p not in left)
     return total - kept, picks
 
 
-def _prefix_bitsets(ints: Sequence[int], cap: int) -> list[int]:
-    """prefixes[i] has bit s set when some subset of the first i items sums to s (s <= cap)."""
-    mask = (1 << (cap + 1)) - 1
-    reach = 1
-    prefixes = [reach]
-    for v in ints:
-        reach = (reach | (reach << v)) & mask
-        prefixes.append(reach)
-    return prefixes
+# One row of a subset-sum table: (lo, bits), bit b of ``bits`` set when some subset of the
+# row's items sums to lo + b. Sums below lo (and above the table's cap) are not kept.
+_Row = tuple[int, int]
 
 
-def _reconstruct(prefixes: Sequence[int], ints: Sequence[int], target: int) -> list[int]:
+def _windowed_rows(vals: Sequence[int], cap: int, cover: int | None) -> list[_Row]:
+    """rows[i]: the sums reachable with the first i items, restricted to a window.
+
+    This is the plain table ``reach = (reach | reach << v) & mask`` cut down to the bits that
+    :func:`_reconstruct` can read, so its answer is the same as with the full table:
+
+    * The answer is a sum ``t`` no less than a known ``floor``: ``cover`` (the least cover is
+      >= need), or, without ``cover``, the best sum <= cap found so far (the largest sum kept
+      only grows). Reconstruction reads row i at sums ``s >= t - suffix[i]`` (the rest of
+      ``t`` comes from later items), so bits below ``floor - suffix[i]`` are dropped; a bit at
+      or above it only ever comes from bits at or above the previous row's window.
+    * With ``cover``, once a sum >= cover is reachable the answer is at most that sum, so the
+      cap comes down to it (reconstruction never reads above the answer).
+    * Once the answer's best possible value is reachable (exactly ``cover``, or exactly
+      ``cap``), later rows all contain it and reconstruction would skip their items, so the
+      table stops there.
+    """
+    suffix = sum(vals)
+    lo, bits = 0, 1
+    floor = cover if cover is not None else 0
+    rows: list[_Row] = [(lo, bits)]
+    # Rows are large ints (millions of bits): masks are made only when the window moves,
+    # by shifting one full mask, rather than rebuilt for every item.
+    full = mask = (1 << (cap + 1)) - 1
+    for v in vals:
+        suffix -= v
+        grown = bits | (bits << v)
+        new_lo = max(0, floor - suffix, lo)
+        if new_lo > lo:
+            grown >>= new_lo - lo
+            lo = new_lo
+            mask = full >> lo
+        if grown.bit_length() > cap - lo + 1:
+            grown &= mask
+        bits = grown
+        rows.append((lo, bits))
+        if cover is not None:
+            above = bits >> (cover - lo)
+            if above:
+                least = cover + (above & -above).bit_length() - 1
+                if least == cover:
+                    break
+                if least < cap:
+                    full >>= cap - least
+                    cap = least
+                    mask = full >> lo
+        else:
+            floor = lo + bits.bit_length() - 1
+            if floor == cap:
+                break
+    return rows
+
+
+def _reconstruct(rows: Sequence[_Row], vals: Sequence[int], target: int) -> list[int]:
+    """Items of one subset summing to ``target``, walking the rows from the last item."""
     picks: list[int] = []
     s = target
-    for i in range(len(ints), 0, -1):
-        if (prefixes[i - 1] >> s) & 1:
+    for i in range(len(rows) - 1, 0, -1):
+        lo, bits = rows[i - 1]
+        assert s >= lo  # the window keeps every sum reconstruction reads
+        if (bits >> (s - lo)) & 1:
             continue  # reachable without item i-1
         picks.append(i - 1)
-        s -= ints[i - 1]
+        s -= vals[i - 1]
     assert s == 0
     return picks
 
