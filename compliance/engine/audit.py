@@ -39,7 +39,7 @@ from compliance.report.model import (
     Tool,
     Verdict,
 )
-from compliance.rules.loader import LoadedRuleset
+from compliance.rules.loader import LoadedRuleset, check_distinct
 from compliance.rules.model import (
     ConcentrationCap,
     ContentShare,
@@ -78,6 +78,7 @@ def run_audit(bom: Bom, rulesets: Sequence[LoadedRuleset], as_of: dt.date | None
     ``relieved`` are empty and everything else (statuses, figures, gaps, explanations) is what
     the full audit gives. The public :func:`compliance.audit` always lists them.
     """
+    check_distinct(rulesets)
     with audit_scope():
         return _run_audit(bom, rulesets, as_of, strict, list_lines)
 

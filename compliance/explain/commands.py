@@ -60,9 +60,14 @@ def _color(output: Path | None) -> bool:
 
 
 def _load(rulesets: Sequence[str]) -> list[LoadedRuleset]:
+    """The rulesets named on the command line, refused before any file is read if one is
+    given twice (as the audit itself would refuse them, but once rather than per file)."""
     import compliance
+    from compliance.rules.loader import check_distinct
 
-    return [compliance.load_ruleset(r) for r in (rulesets or compliance.DEFAULT_RULESETS)]
+    loaded = [compliance.load_ruleset(r) for r in (rulesets or compliance.DEFAULT_RULESETS)]
+    check_distinct(loaded)
+    return loaded
 
 
 def _read(file: Path) -> Bom:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,26 @@ class LoadedRuleset:
     @property
     def version(self) -> str:
         return self.ruleset.version
+
+
+def check_distinct(loaded: Sequence[LoadedRuleset]) -> None:
+    """Refuse rulesets that cannot be audited together (``RulesetError``, repeated-ruleset).
+
+    A report names each verdict by its ruleset's id, so two editions of one ruleset (or the same
+    one twice) would give every battery two verdicts no one could tell apart.
+    """
+    seen: dict[str, str] = {}
+    for r in loaded:
+        if r.id in seen and seen[r.id] == r.version:
+            message = f"ruleset {r.id}@{r.version} is given twice; give each ruleset once"
+        elif r.id in seen:
+            message = (f"two editions of ruleset {r.id} are given ({seen[r.id]} and "
+                       f"{r.version}); audit one edition at a time, and compare editions with "
+                       "'compliance rulesets diff'")
+        else:
+            seen[r.id] = r.version
+            continue
+        raise RulesetError(message, code="repeated-ruleset")
 
 
 def bundled_dir() -> Path:
