@@ -52,16 +52,16 @@ def check_distinct(loaded: Sequence[LoadedRuleset]) -> None:
     """
     seen: dict[str, str] = {}
     for r in loaded:
-        if r.id in seen and seen[r.id] == r.version:
-            message = f"ruleset {r.id}@{r.version} is given twice; give each ruleset once"
-        elif r.id in seen:
-            message = (f"two editions of ruleset {r.id} are given ({seen[r.id]} and "
-                       f"{r.version}); audit one edition at a time, and compare editions with "
-                       "'compliance rulesets diff'")
-        else:
+        if r.id not in seen:
             seen[r.id] = r.version
-            continue
-        raise RulesetError(message, code="repeated-ruleset")
+        elif seen[r.id] == r.version:
+            raise RulesetError(f"ruleset {r.id}@{r.version} is given twice; give each ruleset "
+                               "once", code="repeated-ruleset")
+        else:
+            raise RulesetError(f"two editions of ruleset {r.id} are given ({seen[r.id]} and "
+                               f"{r.version}); audit one edition at a time, and compare "
+                               "editions with 'compliance rulesets diff'",
+                               code="repeated-ruleset")
 
 
 def bundled_dir() -> Path:
