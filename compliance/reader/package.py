@@ -171,8 +171,21 @@ class Package:
 
     def iter_chunks(self, part: SheetPart) -> Iterator[bytes]:
         """The sheet XML in chunks that each end after a complete ``</row>``, verified on the
-        way (as every reading is); read to its end, the part no longer awaits verification."""
-        yield from self.iter_member(part.path, b"</row>", after=True)
+        way (as every reading is); read to its end, the part no longer awaits verification.
+
+        The scans' byte patterns are written for attributes as Excel writes them (``r="A1"``).
+        XML also allows ``r='A1'`` and ``r = "A1"``, which the cell reader reads; such tags are
+        rewritten first, or an error cell written that way would be read as empty unreported.
+        """
+        odd = None  # whether the writer spaces its "=" or quotes with ', seen at the start
+        for chunk in self.iter_member(part.path, b"</row>", after=True):
+            if odd is None:
+                odd = _ODD_TAG.search(chunk, 0, _SNIFF) is not None
+            if odd:
+                chunk = _ODD_TAG.sub(_plain_attributes, chunk)
+            elif b"'" in chunk:  # cheap: apostrophes are rare outside text, and looked at alone
+                chunk = _requote(chunk)
+            yield chunk
         self.unverified.discard(part.path)
 
     # Shared strings -------------------------------------------------------------------------
@@ -426,6 +439,49 @@ def _as_indexes(digits: list[bytes]) -> pl.Series:
 def rows_out_of_order(rows: list[int], last_row: int) -> bool:
     """True unless ``rows`` rise strictly, starting above ``last_row`` (the previous chunk's)."""
     return bool(rows) and (rows[0] <= last_row or any(map(operator.ge, rows, rows[1:])))
+
+
+# A tag with an attribute in single quotes or with spaces around its "=" (text between tags
+# is never touched: a tag cannot hold "<", and text cannot hold a raw "<"). The XML declaration
+# is not one: ElementTree, for one, writes it in single quotes before double-quoted tags.
+_ODD_TAG = re.compile(rb"<[^<>?!][^<>]*(?:'|\s=|=\s)[^<>]*>")
+_ATTRIBUTE = re.compile(rb"""(\s[\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+_SNIFF = 64 << 10  # bytes at a sheet's start that show how its writer writes attributes
+
+
+def _plain_attributes(tag: re.Match[bytes]) -> bytes:
+    """The tag with every attribute written as ``name="value"``."""
+    return _ATTRIBUTE.sub(_plain_attribute, tag.group(0))
+
+
+def _plain_attribute(attr: re.Match[bytes]) -> bytes:
+    double, single = attr.group(2), attr.group(3)
+    value = double if double is not None else single.replace(b'"', b"&quot;")
+    return attr.group(1) + b'="' + value + b'"'
+
+
+def _requote(chunk: bytes) -> bytes:
+    """``chunk`` with the tags that hold a single quote rewritten; an apostrophe in text (the
+    usual kind) costs a look back for the nearest tag, not a pass over the chunk."""
+    parts: list[bytes] = []
+    start = 0
+    pos = chunk.find(b"'")
+    while pos >= 0:
+        opened = chunk.rfind(b"<", start, pos)
+        if opened >= 0 and chunk.rfind(b">", opened, pos) < 0:  # the quote is inside a tag
+            closed = chunk.find(b">", pos)
+            if closed < 0:
+                break
+            parts.append(chunk[start:opened])
+            parts.append(_ATTRIBUTE.sub(_plain_attribute, chunk[opened:closed + 1]))
+            start = closed + 1
+            pos = chunk.find(b"'", start)
+        else:
+            pos = chunk.find(b"'", pos + 1)
+    parts.append(chunk[start:])
+    return b"".join(parts)
 
 
 def _cell_name(ref: re.Match[bytes] | None) -> str:
