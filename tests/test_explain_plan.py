@@ -184,3 +184,28 @@ def test_plan_command_text_and_csv(tmp_path: Path) -> None:
     assert any(",least_value,minerals,7,M-06,25.00," in line for line in lines)
     assert any("replace supplier,processing,minerals,4,M-03,100.00,GRAPHCO" in line
                for line in lines)
+
+
+def test_a_provisional_fail_gets_the_plan_of_a_fail() -> None:
+    """MOD-DEBT fails the 45X taxpayer test on values marked unconfirmed (the 15 % debt test):
+    its verdict is provisional, and the plan still says what to change."""
+    fixture = Path(__file__).resolve().parent.parent / "fixtures" / "regimes" / "component-45x.xlsx"
+    loaded = [compliance.load_ruleset("us-45x-pfe")]
+    bom = compliance.read_bom(fixture)
+    report = compliance.audit(bom, loaded)
+    plans = {b.battery_id: b for b in plan(report, loaded, bom).batteries}
+    debt = plans["MOD-DEBT"]
+    assert debt.status.value == "provisional"
+    assert [(p.requirement, p.status.value) for p in debt.prohibitions] == [
+        ("taxpayer_not_prohibited", "provisional")]
+    assert [e.entity_id for line in debt.prohibitions[0].lines for e in line.entities
+            if e.replace_entity] == ["TNMODCO"]
+    assert debt.words[0] == ("MOD-DEBT fails provisionally (on ruleset values marked "
+                             "unconfirmed).")
+    assert debt.words[-1] == "Suppliers to replace: TNMODCO."
+    assert plans["MOD-0102"].words == [
+        "MOD-0102 passes provisionally (on ruleset values marked unconfirmed): nothing to "
+        "change."]
+    result = CliRunner().invoke(main, ["plan", str(fixture), "-r", "us-45x-pfe"])
+    assert "  MOD-DEBT fails provisionally (on ruleset values marked unconfirmed).\n" \
+        in result.output

@@ -72,19 +72,24 @@ def _plan(report: AuditReport, rulesets: Sequence[LoadedRuleset], bom: Bom | Non
             share_reqs: list[RequirementResult] = []
             prohibitions: list[ProhibitionPlan] = []
             other: list[OtherStep] = []
+            blocked: list[OtherStep] = []
             for req in verdict.requirements:
                 spec = rs.requirement(req.id) if rs else None
-                if req.kind == "content_share" and req.status is Status.FAIL:
+                standing = _standing(req.status, req.provisional_outcome)
+                if req.kind == "content_share" and standing is Status.FAIL:
                     shares.append(share_plan(req, spec, rs))
                     share_reqs.append(req)
-                elif req.kind == "prohibited_entity" and req.status is Status.FAIL:
+                elif req.kind == "prohibited_entity" and standing is Status.FAIL:
                     prohibitions.append(prohibition_plan(req, spec, rs, lookup))
-                elif req.status in (Status.FAIL, Status.INSUFFICIENT_DATA):
-                    other.append(_other(req))
+                elif standing in (Status.FAIL, Status.INSUFFICIENT_DATA):
+                    other.append(_other(req, standing))
+                    if standing is Status.FAIL and req.kind == "in_force":
+                        blocked.append(other[-1])
             shares = [_with_required_changes(s, r, prohibitions)
                       for s, r in zip(shares, share_reqs, strict=True)]
-            words = _battery_words(battery.battery_id, verdict.status, shares, prohibitions,
-                                   other)
+            words = _battery_words(battery.battery_id, verdict.status,
+                                   verdict.provisional_outcome, shares, prohibitions, other,
+                                   blocked)
             out.append(BatteryPlan(battery_id=battery.battery_id, ruleset=verdict.ruleset,
                                    status=verdict.status, shares=shares,
                                    prohibitions=prohibitions, other=other, words=words))
@@ -368,8 +373,16 @@ def _with_required_changes(share: SharePlan, req: RequirementResult,
                                     "words": [*share.words, words]})
 
 
-def _other(req: RequirementResult) -> OtherStep:
-    if req.status is Status.INSUFFICIENT_DATA:
+def _standing(status: Status, provisional_outcome: Status | None) -> Status:
+    """What a result stands for in a plan: a provisional one, what it rests on (it fails or
+    passes on ruleset values marked unconfirmed, and the plan for it is the same)."""
+    if status is Status.PROVISIONAL and provisional_outcome is not None:
+        return provisional_outcome
+    return status
+
+
+def _other(req: RequirementResult, standing: Status) -> OtherStep:
+    if standing is Status.INSUFFICIENT_DATA:
         gaps = len(req.gaps)
         extra = ""
         if req.kind == "content_share" and req.shortfall_usd is not None:
@@ -385,15 +398,18 @@ def _other(req: RequirementResult) -> OtherStep:
     return OtherStep(requirement=req.id, kind=req.kind, status=req.status, words=words)
 
 
-def _battery_words(battery_id: str, status: Status, shares: list[SharePlan],
-                   prohibitions: list[ProhibitionPlan], other: list[OtherStep]) -> list[str]:
-    if status is Status.PASS:
-        return [f"{battery_id} passes: nothing to change."]
-    if status is Status.NOT_APPLICABLE:
+def _battery_words(battery_id: str, status: Status, provisional_outcome: Status | None,
+                   shares: list[SharePlan], prohibitions: list[ProhibitionPlan],
+                   other: list[OtherStep], blocked: list[OtherStep]) -> list[str]:
+    standing = _standing(status, provisional_outcome)
+    unconfirmed = (" provisionally (on ruleset values marked unconfirmed)"
+                   if standing is not status else "")
+    if standing is Status.PASS:
+        return [f"{battery_id} passes{unconfirmed}: nothing to change."]
+    if standing is Status.NOT_APPLICABLE:
         return [f"{battery_id}: no requirement applies on its dates; nothing to change."]
     said = {Status.FAIL: "fails", Status.INSUFFICIENT_DATA: "cannot be decided yet"}
-    words = [f"{battery_id} {said.get(status, status.value)}."]
-    blocked = [o for o in other if o.status is Status.FAIL and o.kind == "in_force"]
+    words = [f"{battery_id} {said.get(standing, standing.value)}{unconfirmed}."]
     if blocked:
         words.append("No sourcing change makes it pass: "
                      + " ".join(o.words for o in blocked))

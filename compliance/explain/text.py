@@ -112,7 +112,9 @@ def render_plan(p: Plan, *, color: bool = False) -> str:
         out.append("")
         out.append(f"{paint(clean(b.battery_id), 'bold')} {_status(paint, b.status)} under "
                    f"{clean(b.ruleset)}")
-        words = b.words[1:] if b.status not in (Status.PASS, Status.NOT_APPLICABLE) else b.words
+        # The status line says the first sentence, unless it is provisional (which the first
+        # sentence explains: fails or passes on ruleset values marked unconfirmed).
+        words = b.words[1:] if b.status in (Status.FAIL, Status.INSUFFICIENT_DATA) else b.words
         out.extend(f"  {clean(w)}" for w in words)
         for s in b.shares:
             for opt in (s.fewest_lines, s.least_value, s.with_required_changes):
